@@ -1,0 +1,40 @@
+# node-agent: the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+DOTNET ?= dotnet
+CONFIG ?= Release
+BIN := bin/node-agent
+DEMO_ROOT := demo-root
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: build run test unit golden bench e2e deps clean
+
+build: ## framework-dependent build: ./bin/node-agent
+	$(DOTNET) publish agent/NodeAgent.csproj -c $(CONFIG) -o bin --nologo -v quiet -p:UseAppHost=true
+	@echo "built $(BIN)"
+
+run: build ## render examples/ into ./demo-root and show what was written
+	@rm -rf $(DEMO_ROOT)
+	$(BIN) --once --manifests examples --root $(DEMO_ROOT) --reload-command ''
+	@echo
+	@cd $(DEMO_ROOT) && for f in $$(find etc -type f | sort); do echo "===== $(DEMO_ROOT)/$$f"; cat "$$f"; done
+
+test: build deps ## everything: unit, golden, property, bad-input, crash and real-consumer tests
+	NODE_AGENT_BIN=$(CURDIR)/$(BIN) $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
+		--logger "console;verbosity=normal" $(TEST_ARGS)
+
+golden: build ## rewrite the expected files of every golden case from the current renderer (review the diff!)
+	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_UPDATE_GOLDEN=1 $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
+		--filter "FullyQualifiedName~Golden"
+	git status --short tests/testdata
+
+bench: build ## BenchmarkDotNet render benchmark and whole-process timings
+	$(DOTNET) run -c Release --project bench/NodeAgent.Bench.csproj -- $(BENCH_ARGS)
+
+deps: ## install the Debian packages the tests use when running as root; otherwise name what is missing
+	@bash scripts/test-deps.sh
+
+clean:
+	rm -rf bin $(DEMO_ROOT) agent/bin agent/obj tests/bin tests/obj bench/bin bench/obj BenchmarkDotNet.Artifacts

@@ -1,0 +1,238 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace NodeAgent.Configuration;
+
+/// <summary>
+/// Builds <see cref="AgentOptions"/> from defaults, the <c>--config</c> JSON file,
+/// <c>NODEAGENT_&lt;Setting&gt;</c> variables and the command line, in rising precedence, and
+/// validates the result. Every problem is a <see cref="UsageException"/> naming the setting.
+/// </summary>
+public static class OptionsLoader
+{
+    public const string EnvironmentPrefix = "NODEAGENT_";
+
+    private enum SettingType
+    {
+        Text,
+        List,
+        Integer,
+    }
+
+    private static readonly Dictionary<string, SettingType> Settings = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [nameof(AgentOptions.Root)] = SettingType.Text,
+        [nameof(AgentOptions.Kubeconfig)] = SettingType.Text,
+        [nameof(AgentOptions.NodeName)] = SettingType.Text,
+        [nameof(AgentOptions.ReleaseImage)] = SettingType.Text,
+        [nameof(AgentOptions.ReloadCommand)] = SettingType.Text,
+        [nameof(AgentOptions.HealthCommand)] = SettingType.Text,
+        [nameof(AgentOptions.Listen)] = SettingType.Text,
+        [nameof(AgentOptions.BaseSearchRegistries)] = SettingType.List,
+        [nameof(AgentOptions.BasePolicyFile)] = SettingType.Text,
+        [nameof(AgentOptions.CaNamespace)] = SettingType.Text,
+        [nameof(AgentOptions.ManagedCaConfigMap)] = SettingType.Text,
+        [nameof(AgentOptions.CertsTargets)] = SettingType.List,
+        [nameof(AgentOptions.BackoffCapSeconds)] = SettingType.Integer,
+        [nameof(AgentOptions.MaxManifestBytes)] = SettingType.Integer,
+        [nameof(AgentOptions.MaxYamlDepth)] = SettingType.Integer,
+        [nameof(AgentOptions.LogLevel)] = SettingType.Text,
+    };
+
+    private static readonly string[] LogLevels = ["Trace", "Debug", "Information", "Warning", "Error"];
+
+    public static AgentOptions Load(CommandLine commandLine, IDictionary environment)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        if (commandLine.ConfigFile is not null)
+        {
+            ReadFile(commandLine.ConfigFile, values);
+        }
+        foreach (DictionaryEntry variable in environment)
+        {
+            var key = (string)variable.Key;
+            if (key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) &&
+                Settings.TryGetValue(key[EnvironmentPrefix.Length..], out var type))
+            {
+                values[Canonical(key[EnvironmentPrefix.Length..])] = FromText(key, (string?)variable.Value ?? "", type);
+            }
+        }
+        foreach (var (setting, value) in commandLine.Settings)
+        {
+            values[setting] = FromText(setting, value, Settings[setting]);
+        }
+
+        var defaults = new AgentOptions();
+        var options = new AgentOptions
+        {
+            Root = Text(values, nameof(AgentOptions.Root)) ?? defaults.Root,
+            Kubeconfig = Text(values, nameof(AgentOptions.Kubeconfig)),
+            NodeName = Text(values, nameof(AgentOptions.NodeName)),
+            ReleaseImage = Text(values, nameof(AgentOptions.ReleaseImage)),
+            ReloadCommand = Text(values, nameof(AgentOptions.ReloadCommand)),
+            HealthCommand = Text(values, nameof(AgentOptions.HealthCommand)),
+            Listen = Text(values, nameof(AgentOptions.Listen)),
+            BaseSearchRegistries = List(values, nameof(AgentOptions.BaseSearchRegistries)) ?? defaults.BaseSearchRegistries,
+            BasePolicyFile = Text(values, nameof(AgentOptions.BasePolicyFile)),
+            CaNamespace = Text(values, nameof(AgentOptions.CaNamespace)) ?? defaults.CaNamespace,
+            ManagedCaConfigMap = Text(values, nameof(AgentOptions.ManagedCaConfigMap)) ?? defaults.ManagedCaConfigMap,
+            CertsTargets = List(values, nameof(AgentOptions.CertsTargets)) ?? defaults.CertsTargets,
+            BackoffCapSeconds = (int)(Integer(values, nameof(AgentOptions.BackoffCapSeconds)) ?? defaults.BackoffCapSeconds),
+            MaxManifestBytes = Integer(values, nameof(AgentOptions.MaxManifestBytes)) ?? defaults.MaxManifestBytes,
+            MaxYamlDepth = (int)(Integer(values, nameof(AgentOptions.MaxYamlDepth)) ?? defaults.MaxYamlDepth),
+            LogLevel = Text(values, nameof(AgentOptions.LogLevel)) ?? defaults.LogLevel,
+            Once = commandLine.Once,
+            Manifests = commandLine.Manifests,
+            DryRun = commandLine.DryRun,
+            ConfigFile = commandLine.ConfigFile,
+        };
+        Validate(options);
+        // A relative root is taken from the working directory, once, so every path agrees.
+        return options with { Root = Path.GetFullPath(options.Root) };
+    }
+
+    private static void ReadFile(string file, Dictionary<string, object?> values)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new UsageException($"--config {file}: {e.Message}");
+        }
+        if (node is not JsonObject obj)
+        {
+            throw new UsageException($"--config {file}: expected a JSON object of settings");
+        }
+        foreach (var (key, value) in obj)
+        {
+            if (!Settings.TryGetValue(key, out var type))
+            {
+                throw new UsageException($"--config {file}: unknown setting {Rendering.GoQuote.Quote(key)}; known: {string.Join(", ", Settings.Keys)}");
+            }
+            values[Canonical(key)] = FromJson(file, key, value, type);
+        }
+    }
+
+    private static string Canonical(string key) => Settings.Keys.First(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+
+    private static object? FromJson(string file, string key, JsonNode? value, SettingType type)
+    {
+        var where = $"--config {file}: {key}";
+        if (value is null)
+        {
+            return null;
+        }
+        switch (type)
+        {
+            case SettingType.Text when value is JsonValue v && v.TryGetValue<string>(out var s):
+                return s;
+            case SettingType.Integer when value is JsonValue v && v.TryGetValue<long>(out var n):
+                return n;
+            case SettingType.List when value is JsonArray array && array.All(i => i is JsonValue iv && iv.TryGetValue<string>(out _)):
+                return array.Select(i => i!.GetValue<string>()).ToList();
+            default:
+                throw new UsageException($"{where}: expected {Describe(type)}, got {value.ToJsonString()}");
+        }
+    }
+
+    private static object FromText(string where, string text, SettingType type)
+    {
+        switch (type)
+        {
+            case SettingType.Text:
+                return text;
+            case SettingType.Integer:
+                return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+                    ? n
+                    : throw new UsageException($"{where}: expected {Describe(type)}, got {Rendering.GoQuote.Quote(text)}");
+            default:
+                if (text.TrimStart().StartsWith('['))
+                {
+                    try
+                    {
+                        return JsonSerializer.Deserialize(text, OptionsJsonContext.Default.ListString) ?? [];
+                    }
+                    catch (JsonException e)
+                    {
+                        throw new UsageException($"{where}: expected a JSON list of strings: {e.Message}");
+                    }
+                }
+                return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        }
+    }
+
+    private static string Describe(SettingType type) => type switch
+    {
+        SettingType.Text => "a string",
+        SettingType.Integer => "an integer",
+        _ => "a list of strings",
+    };
+
+    private static string? Text(Dictionary<string, object?> values, string key) =>
+        values.TryGetValue(key, out var v) ? (string?)v : null;
+
+    private static IReadOnlyList<string>? List(Dictionary<string, object?> values, string key) =>
+        values.TryGetValue(key, out var v) ? (List<string>?)v : null;
+
+    private static long? Integer(Dictionary<string, object?> values, string key) =>
+        values.TryGetValue(key, out var v) ? (long?)v : null;
+
+    private static void Validate(AgentOptions options)
+    {
+        if (options.Root.Length == 0)
+        {
+            throw new UsageException("Root: must not be empty (use / for the host itself)");
+        }
+        if (options.MaxManifestBytes is < 1 or > 1L << 32)
+        {
+            throw new UsageException($"MaxManifestBytes: {options.MaxManifestBytes} must be between 1 and 4294967296");
+        }
+        if (options.MaxYamlDepth is < 2 or > 10_000)
+        {
+            throw new UsageException($"MaxYamlDepth: {options.MaxYamlDepth} must be between 2 and 10000");
+        }
+        if (options.BackoffCapSeconds is < 1 or > 3600)
+        {
+            throw new UsageException($"BackoffCapSeconds: {options.BackoffCapSeconds} must be between 1 and 3600");
+        }
+        if (!LogLevels.Contains(options.LogLevel, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"LogLevel: {Rendering.GoQuote.Quote(options.LogLevel)} must be one of {string.Join(", ", LogLevels)}");
+        }
+        for (var i = 0; i < options.BaseSearchRegistries.Count; i++)
+        {
+            var registry = options.BaseSearchRegistries[i];
+            if (!Rendering.ScopeRules.IsRegistryHost(registry))
+            {
+                throw new UsageException($"BaseSearchRegistries[{i}]: {Rendering.GoQuote.Quote(registry)} is not a registry host[:port]");
+            }
+        }
+        foreach (var target in options.CertsTargets)
+        {
+            if (!target.StartsWith('/'))
+            {
+                throw new UsageException($"CertsTargets: {Rendering.GoQuote.Quote(target)} must be an absolute path on the host");
+            }
+        }
+        if (options.ManagedCaConfigMap.Length > 0 && options.ManagedCaConfigMap.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
+        {
+            throw new UsageException($"ManagedCaConfigMap: {Rendering.GoQuote.Quote(options.ManagedCaConfigMap)} must be namespace/name or empty");
+        }
+        if (options.DryRun && !options.Once)
+        {
+            throw new UsageException("--dry-run works with --once");
+        }
+        if (options.Manifests is not null && !options.Once)
+        {
+            throw new UsageException("--manifests works with --once (the daemon reads the API server)");
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
+internal sealed partial class OptionsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+
+namespace NodeAgent.Logging;
+
+/// <summary>
+/// Every log message node-agent writes, source-generated, with stable event ids per area:
+/// 1–9 start, 10–19 input, 20–29 render, 30–39 files, 40–49 reload and rollback.
+/// </summary>
+public static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "node-agent {Version} starting: mode {Mode}, root {Root}, reload {Reload}, dry-run {DryRun}")]
+    public static partial void Starting(ILogger logger, string version, string mode, string root, string reload, bool dryRun);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information,
+        Message = "read {Objects} objects from {Path}: {Idms} ImageDigestMirrorSet, {Itms} ImageTagMirrorSet, {Icsp} ImageContentSourcePolicy, Image/cluster {ImagePresent}, ClusterVersion/version {ClusterVersionPresent}")]
+    public static partial void ManifestsLoaded(ILogger logger, int objects, string path, int idms, int itms, int icsp, bool imagePresent, bool clusterVersionPresent);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ignored: {Detail}")]
+    public static partial void ManifestIgnored(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information,
+        Message = "rendered {RegistryEntries} registry entries in {ElapsedMs:0.0} ms; search drop-in {SearchDropIn}")]
+    public static partial void Rendered(ILogger logger, int registryEntries, double elapsedMs, string searchDropIn);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "render failed with {Errors} error(s); no file was changed")]
+    public static partial void RenderFailed(ILogger logger, int errors);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "{Action} {Path} ({Bytes} bytes)")]
+    public static partial void FileChanged(ILogger logger, string action, string path, int bytes);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "all files already up to date; nothing written")]
+    public static partial void NothingToWrite(ILogger logger);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "removed {Count} temp file(s) left by an interrupted run in {Directory}")]
+    public static partial void StaleTempsRemoved(ILogger logger, int count, string directory);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "dry run: {Changes} file(s) would change; nothing written")]
+    public static partial void DryRun(ILogger logger, int changes);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "no runtime reload: {Reason}")]
+    public static partial void ReloadSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "{What} succeeded in {ElapsedMs:0} ms: {Command}")]
+    public static partial void CommandSucceeded(ILogger logger, string what, double elapsedMs, string command);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Error, Message = "{What} failed (exit {ExitCode}): {Command}: {Output}")]
+    public static partial void CommandFailed(ILogger logger, string what, int exitCode, string command, string output);
+
+    [LoggerMessage(EventId = 43, Level = LogLevel.Error, Message = "rolled back to the last good files: {Paths}")]
+    public static partial void RolledBack(ILogger logger, string paths);
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Error, Message = "the runtime is still unhealthy after the rollback; the node needs attention")]
+    public static partial void StillUnhealthy(ILogger logger);
+
+    [LoggerMessage(EventId = 50, Level = LogLevel.Error, Message = "{Message}")]
+    public static partial void Failed(ILogger logger, string message);
+}

@@ -1,0 +1,26 @@
+namespace NodeAgent.Node;
+
+/// <summary>
+/// Every host path node-agent reads or writes, below one root (<c>--root</c>). The only place
+/// path literals live; callers pass paths relative to the root, as the dry-run diff prints them.
+/// </summary>
+public sealed class HostPaths
+{
+    public const string RegistriesConf = "etc/containers/registries.conf";
+    public const string PolicyJson = "etc/containers/policy.json";
+    public const string SearchDropIn = "etc/containers/registries.conf.d/01-image-searchRegistries.conf";
+    public const string StateDirectory = "var/lib/node-agent";
+
+    public HostPaths(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>The absolute path of <paramref name="relative"/> below the root.</summary>
+    public string Resolve(string relative) => Path.Join(Root, relative);
+
+    /// <summary>A path inside node-agent's state directory, relative to the root.</summary>
+    public static string State(params string[] parts) => string.Join('/', [StateDirectory, .. parts]);
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NodeAgent.Node;
+
+/// <summary>
+/// What node-agent owns on this host, kept in <c>var/lib/node-agent/state.json</c>: for each file
+/// it manages, whether a foreign original was kept, and whether a last-known-good copy exists.
+/// </summary>
+public sealed class NodeState
+{
+    [JsonPropertyName("version")] public int Version { get; set; } = 1;
+
+    [JsonPropertyName("files")] public SortedDictionary<string, ManagedFile> Files { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class ManagedFile
+{
+    /// <summary>True when a foreign file was there first; its copy is under <c>originals/</c>.</summary>
+    [JsonPropertyName("originalSaved")] public bool OriginalSaved { get; set; }
+
+    /// <summary>Null until an apply succeeded; then whether the good state had the file at all.</summary>
+    [JsonPropertyName("lastGoodPresent")] public bool? LastGoodPresent { get; set; }
+
+    /// <summary>SHA-256 of what node-agent last wrote, to tell its own content from someone else's.</summary>
+    [JsonPropertyName("writtenSha256")] public string? WrittenSha256 { get; set; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(NodeState))]
+internal sealed partial class NodeStateJsonContext : JsonSerializerContext;
+
+/// <summary>Loads and saves <see cref="NodeState"/> and the copies it refers to, atomically.</summary>
+public sealed class StateStore(HostPaths paths)
+{
+    private static readonly string StateFile = HostPaths.State("state.json");
+
+    public HostPaths Paths { get; } = paths;
+
+    public NodeState Load()
+    {
+        var bytes = SafePath.Read(Paths, StateFile);
+        if (bytes is null)
+        {
+            return new NodeState();
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, NodeStateJsonContext.Default.NodeState) ?? new NodeState();
+        }
+        catch (JsonException e)
+        {
+            throw new IOException($"{Paths.Resolve(StateFile)} is corrupt ({e.Message}); move it aside to start over", e);
+        }
+    }
+
+    public void Save(NodeState state)
+    {
+        SafePath.Check(Paths, StateFile);
+        AtomicFile.Write(Paths.Resolve(StateFile), JsonSerializer.SerializeToUtf8Bytes(state, NodeStateJsonContext.Default.NodeState),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public static string OriginalCopy(string relative) => HostPaths.State("originals", relative);
+
+    public static string LastGoodCopy(string relative) => HostPaths.State("last-good", relative);
+
+    public byte[]? ReadCopy(string copy) => SafePath.Read(Paths, copy);
+
+    public void WriteCopy(string copy, byte[] content)
+    {
+        SafePath.Check(Paths, copy);
+        AtomicFile.Write(Paths.Resolve(copy), content, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public void DeleteCopy(string copy)
+    {
+        SafePath.Check(Paths, copy);
+        var path = Paths.Resolve(copy);
+        if (File.Exists(path))
+        {
+            AtomicFile.Delete(path);
+        }
+    }
+}

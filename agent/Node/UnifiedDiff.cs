@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+
+namespace NodeAgent.Node;
+
+/// <summary>
+/// A unified diff of two versions of a file, as <c>diff -u</c> prints it, with paths relative to
+/// the root (<c>a/…</c>, <c>b/…</c>, <c>/dev/null</c> for a missing side).
+/// </summary>
+public static class UnifiedDiff
+{
+    private const int Context = 3;
+
+    // Above this many cells the middle of a diff is shown as a whole replacement: still a correct
+    // diff, bounded in time and memory, and real changes to these files are far smaller.
+    private const long MaxTableCells = 4_000_000;
+
+    public static string Format(string relativePath, byte[]? before, byte[]? after)
+    {
+        var oldLines = Lines(before, out var oldEndsWithNewline);
+        var newLines = Lines(after, out var newEndsWithNewline);
+        var edits = Edits(oldLines, newLines);
+        var sb = new StringBuilder();
+        sb.Append("--- ").Append(before is null ? "/dev/null" : "a/" + relativePath).Append('\n');
+        sb.Append("+++ ").Append(after is null ? "/dev/null" : "b/" + relativePath).Append('\n');
+        foreach (var hunk in Hunks(edits))
+        {
+            WriteHunk(sb, hunk, oldLines.Count, newLines.Count, oldEndsWithNewline, newEndsWithNewline);
+        }
+        return sb.ToString();
+    }
+
+    private enum Op
+    {
+        Keep,
+        Delete,
+        Insert,
+    }
+
+    private readonly record struct Edit(Op Op, string Text, int OldIndex, int NewIndex);
+
+    private static List<string> Lines(byte[]? content, out bool endsWithNewline)
+    {
+        endsWithNewline = true;
+        if (content is null || content.Length == 0)
+        {
+            return [];
+        }
+        var text = Encoding.UTF8.GetString(content);
+        var lines = text.Split('\n').ToList();
+        if (lines[^1].Length == 0)
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+        else
+        {
+            endsWithNewline = false;
+        }
+        return lines;
+    }
+
+    private static List<Edit> Edits(List<string> a, List<string> b)
+    {
+        var prefix = 0;
+        while (prefix < a.Count && prefix < b.Count && a[prefix] == b[prefix])
+        {
+            prefix++;
+        }
+        var suffix = 0;
+        while (suffix < a.Count - prefix && suffix < b.Count - prefix && a[a.Count - 1 - suffix] == b[b.Count - 1 - suffix])
+        {
+            suffix++;
+        }
+        var edits = new List<Edit>();
+        for (var i = 0; i < prefix; i++)
+        {
+            edits.Add(new Edit(Op.Keep, a[i], i, i));
+        }
+        Middle(a, b, prefix, a.Count - suffix, prefix, b.Count - suffix, edits);
+        for (var i = suffix; i > 0; i--)
+        {
+            edits.Add(new Edit(Op.Keep, a[a.Count - i], a.Count - i, b.Count - i));
+        }
+        return edits;
+    }
+
+    // Longest common subsequence by dynamic programming over the part that differs.
+    private static void Middle(List<string> a, List<string> b, int aStart, int aEnd, int bStart, int bEnd, List<Edit> edits)
+    {
+        var n = aEnd - aStart;
+        var m = bEnd - bStart;
+        if ((long)n * m > MaxTableCells)
+        {
+            for (var i = aStart; i < aEnd; i++)
+            {
+                edits.Add(new Edit(Op.Delete, a[i], i, bStart));
+            }
+            for (var j = bStart; j < bEnd; j++)
+            {
+                edits.Add(new Edit(Op.Insert, b[j], aEnd, j));
+            }
+            return;
+        }
+        var table = new int[(n + 1) * (m + 1)];
+        for (var i = n - 1; i >= 0; i--)
+        {
+            for (var j = m - 1; j >= 0; j--)
+            {
+                table[(i * (m + 1)) + j] = a[aStart + i] == b[bStart + j]
+                    ? table[((i + 1) * (m + 1)) + j + 1] + 1
+                    : Math.Max(table[((i + 1) * (m + 1)) + j], table[(i * (m + 1)) + j + 1]);
+            }
+        }
+        int x = 0, y = 0;
+        while (x < n || y < m)
+        {
+            if (x < n && y < m && a[aStart + x] == b[bStart + y])
+            {
+                edits.Add(new Edit(Op.Keep, a[aStart + x], aStart + x, bStart + y));
+                x++;
+                y++;
+            }
+            else if (y < m && (x == n || table[(x * (m + 1)) + y + 1] >= table[((x + 1) * (m + 1)) + y]))
+            {
+                edits.Add(new Edit(Op.Insert, b[bStart + y], aStart + x, bStart + y));
+                y++;
+            }
+            else
+            {
+                edits.Add(new Edit(Op.Delete, a[aStart + x], aStart + x, bStart + y));
+                x++;
+            }
+        }
+    }
+
+    private static IEnumerable<List<Edit>> Hunks(List<Edit> edits)
+    {
+        var changed = edits.Select((e, i) => (e, i)).Where(t => t.e.Op != Op.Keep).Select(t => t.i).ToList();
+        var k = 0;
+        while (k < changed.Count)
+        {
+            var start = Math.Max(0, changed[k] - Context);
+            var end = changed[k];
+            while (k + 1 < changed.Count && changed[k + 1] - end <= (2 * Context) + 1)
+            {
+                end = changed[++k];
+            }
+            end = Math.Min(edits.Count - 1, end + Context);
+            k++;
+            yield return edits.GetRange(start, end - start + 1);
+        }
+    }
+
+    private static void WriteHunk(StringBuilder sb, List<Edit> hunk, int oldCount, int newCount, bool oldEndsWithNewline, bool newEndsWithNewline)
+    {
+        var oldLength = hunk.Count(e => e.Op != Op.Insert);
+        var newLength = hunk.Count(e => e.Op != Op.Delete);
+        var oldStart = hunk[0].OldIndex + (oldLength == 0 ? 0 : 1);
+        var newStart = hunk[0].NewIndex + (newLength == 0 ? 0 : 1);
+        sb.Append("@@ -").Append(Range(oldStart, oldLength)).Append(" +").Append(Range(newStart, newLength)).Append(" @@\n");
+        foreach (var edit in hunk)
+        {
+            sb.Append(edit.Op switch { Op.Keep => ' ', Op.Delete => '-', _ => '+' }).Append(edit.Text).Append('\n');
+            var lastOld = edit.Op != Op.Insert && edit.OldIndex == oldCount - 1 && !oldEndsWithNewline;
+            var lastNew = edit.Op != Op.Delete && edit.NewIndex == newCount - 1 && !newEndsWithNewline;
+            if (lastOld || lastNew)
+            {
+                sb.Append("\\ No newline at end of file\n");
+            }
+        }
+    }
+
+    private static string Range(int start, int length) =>
+        length == 1
+            ? start.ToString(CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{start},{length}");
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Logging;
+using NodeAgent.Logging;
+using NodeAgent.Node;
+
+namespace NodeAgent.Sync;
+
+/// <summary>
+/// Puts rendered files on the node (node-apply.md): write what changed in order, reload the
+/// runtime when its files changed, check it is healthy, and roll back to last-known-good if not.
+/// The same path serves <c>--once</c> and the daemon.
+/// </summary>
+public sealed class NodeApplier(HostPaths paths, ILogger logger)
+{
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>Files whose change needs the runtime to re-read its configuration.</summary>
+    private static readonly HashSet<string> RuntimeFiles = new(StringComparer.Ordinal)
+    {
+        HostPaths.RegistriesConf,
+        HostPaths.PolicyJson,
+        HostPaths.SearchDropIn,
+    };
+
+    private readonly StateStore _store = new(paths);
+
+    /// <summary>Prints a unified diff of every file that would change; writes nothing at all.</summary>
+    public SyncOutcome DryRun(IReadOnlyList<DesiredFile> desired, TextWriter output)
+    {
+        var state = _store.Load();
+        var changes = Effective(new FileApplier(_store).Plan(desired, state));
+        foreach (var change in changes)
+        {
+            output.Write(UnifiedDiff.Format(change.Path, change.Before, change.After));
+        }
+        Log.DryRun(logger, changes.Count);
+        return SyncOutcome.DryRun;
+    }
+
+    public async Task<SyncOutcome> ApplyAsync(IReadOnlyList<DesiredFile> desired, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
+    {
+        using var stateLock = StateLock.Acquire(paths, LockWait);
+        RemoveStaleTemps(desired);
+        var applier = new FileApplier(_store);
+        var state = _store.Load();
+        var changes = applier.Plan(desired, state);
+        var effective = Effective(changes);
+        if (changes.Count == 0)
+        {
+            Log.NothingToWrite(logger);
+            return SyncOutcome.Unchanged;
+        }
+        applier.Apply(changes, state);
+        foreach (var change in effective)
+        {
+            var action = Describe(change);
+            Log.FileChanged(logger, action, change.Path, change.After?.Length ?? 0);
+        }
+        if (effective.Count == 0)
+        {
+            applier.MarkGood(changes, state);
+            Log.NothingToWrite(logger);
+            return SyncOutcome.Unchanged;
+        }
+
+        if (effective.Any(c => RuntimeFiles.Contains(c.Path)))
+        {
+            var plan = await ReloadPlan.ResolveAsync(reloadCommand, healthCommand, paths, cancellationToken).ConfigureAwait(false);
+            if (plan.ReloadCommand is null)
+            {
+                Log.ReloadSkipped(logger, plan.Reason);
+            }
+            else if (!await ReloadAndCheckAsync(plan, cancellationToken).ConfigureAwait(false))
+            {
+                var restored = applier.RollBack(changes, state);
+                Log.RolledBack(logger, restored.Count == 0 ? "(nothing to restore)" : string.Join(", ", restored));
+                if (!await ReloadAndCheckAsync(plan, cancellationToken).ConfigureAwait(false))
+                {
+                    Log.StillUnhealthy(logger);
+                }
+                return SyncOutcome.RolledBack;
+            }
+        }
+        applier.MarkGood(changes, state);
+        return SyncOutcome.Applied;
+    }
+
+    private async Task<bool> ReloadAndCheckAsync(ReloadPlan plan, CancellationToken cancellationToken)
+    {
+        if (!await RunAsync("reload", plan.ReloadCommand!, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        return plan.HealthCommand is null || await RunAsync("health check", plan.HealthCommand, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> RunAsync(string what, string command, CancellationToken cancellationToken)
+    {
+        var result = await CommandRunner.RunAsync(command, CommandRunner.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            Log.CommandSucceeded(logger, what, result.Duration.TotalMilliseconds, command);
+        }
+        else
+        {
+            Log.CommandFailed(logger, what, result.ExitCode, command, result.Output);
+        }
+        return result.Succeeded;
+    }
+
+    // A release that leaves the bytes as they are changes only node-agent's own records.
+    private static List<FileChange> Effective(IReadOnlyList<FileChange> changes) =>
+        changes.Where(c => !(c.Before is null ? c.After is null : c.After is not null && c.Before.AsSpan().SequenceEqual(c.After))).ToList();
+
+    private static string Describe(FileChange change) => change switch
+    {
+        { Release: true, After: null } => "removed",
+        { Release: true } => "restored the original",
+        { Creates: true } => "created",
+        _ => "updated",
+    };
+
+    private void RemoveStaleTemps(IReadOnlyList<DesiredFile> desired)
+    {
+        var directories = desired.Select(d => Path.GetDirectoryName(paths.Resolve(d.Path))!)
+            .Append(paths.Resolve(HostPaths.StateDirectory))
+            .Distinct(StringComparer.Ordinal);
+        foreach (var directory in directories)
+        {
+            var removed = AtomicFile.RemoveStaleTemps(directory);
+            if (removed > 0)
+            {
+                Log.StaleTempsRemoved(logger, removed, directory);
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using NodeAgent.Cluster;
+using NodeAgent.Configuration;
+using NodeAgent.Logging;
+using NodeAgent.Node;
+using NodeAgent.Rendering;
+using NodeAgent.Resources;
+
+namespace NodeAgent.Sync;
+
+/// <summary>
+/// <c>--once --manifests</c>: one pass from files to the node. Strict: any invalid input ends the
+/// run with nothing below the root created, changed or removed.
+/// </summary>
+public sealed class OnceRunner(AgentOptions options, ILogger logger, TextWriter output, TextWriter diagnostics)
+{
+    public async Task<SyncOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        var loaded = ManifestLoader.Load(options.Manifests!, new ManifestLimits(options.MaxManifestBytes, options.MaxYamlDepth));
+        foreach (var ignored in loaded.Ignored)
+        {
+            Log.ManifestIgnored(logger, ignored);
+        }
+        if (loaded.Errors.Count > 0)
+        {
+            foreach (var error in loaded.Errors)
+            {
+                diagnostics.WriteLine($"error: {error}");
+            }
+            return SyncOutcome.InvalidInput;
+        }
+        var snapshot = loaded.Snapshot;
+        var objects = Count(snapshot);
+        Log.ManifestsLoaded(logger, objects, options.Manifests!, snapshot.ImageDigestMirrorSets.Count,
+            snapshot.ImageTagMirrorSets.Count, snapshot.ImageContentSourcePolicies.Count, snapshot.Image is not null, snapshot.ClusterVersion is not null);
+
+        if (!TryLoadBasePolicy(out var basePolicy))
+        {
+            return SyncOutcome.InvalidInput;
+        }
+        var started = Stopwatch.StartNew();
+        var result = Renderer.Render(new ClusterInputs
+        {
+            Snapshot = snapshot,
+            ReleaseImageOverride = options.ReleaseImage,
+            BaseSearchRegistries = options.BaseSearchRegistries,
+            BasePolicy = basePolicy,
+        });
+        foreach (var problem in result.Problems)
+        {
+            diagnostics.WriteLine(problem.ToString());
+        }
+        if (result.HasErrors)
+        {
+            Log.RenderFailed(logger, result.Problems.Count(p => p.IsError));
+            return SyncOutcome.InvalidInput;
+        }
+        var entries = CountEntries(result.RegistriesConf);
+        Log.Rendered(logger, entries, started.Elapsed.TotalMilliseconds, result.SearchDropIn is null ? "absent" : "present");
+
+        var desired = DesiredFiles.From(result);
+        var applier = new NodeApplier(new HostPaths(options.Root), logger);
+        try
+        {
+            return options.DryRun
+                ? applier.DryRun(desired, output)
+                : await applier.ApplyAsync(desired, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.WriteLine($"error: {e.Message}");
+            return SyncOutcome.Failed;
+        }
+    }
+
+    private bool TryLoadBasePolicy(out JsonObject? basePolicy)
+    {
+        basePolicy = null;
+        if (options.BasePolicyFile is null)
+        {
+            return true;
+        }
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(options.BasePolicyFile), documentOptions: new JsonDocumentOptions { MaxDepth = options.MaxYamlDepth });
+            if (node is JsonObject obj && obj["default"] is JsonArray)
+            {
+                basePolicy = obj;
+                return true;
+            }
+            diagnostics.WriteLine($"error: BasePolicyFile {options.BasePolicyFile}: a policy must be a JSON object with a \"default\" list");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            diagnostics.WriteLine($"error: BasePolicyFile {options.BasePolicyFile}: {e.Message}");
+        }
+        return false;
+    }
+
+    private static int Count(ClusterSnapshot snapshot) =>
+        (snapshot.Image is null ? 0 : 1) + (snapshot.ClusterVersion is null ? 0 : 1) + snapshot.ImageContentSourcePolicies.Count +
+        snapshot.ImageDigestMirrorSets.Count + snapshot.ImageTagMirrorSets.Count + snapshot.ConfigMaps.Count;
+
+    private static int CountEntries(byte[] registriesConf) =>
+        System.Text.Encoding.UTF8.GetString(registriesConf).Split('\n').Count(l => l == "[[registry]]");
+}
