@@ -91,7 +91,12 @@ public static class PolicyJsonWriter
             sb.Append(flag ? "true" : "false");
             return;
         }
-        var element = value.GetValue<JsonElement>();
+        if (!value.TryGetValue<JsonElement>(out var element))
+        {
+            // A number built in code rather than parsed: System.Text.Json prints it plainly.
+            sb.Append(value.ToJsonString());
+            return;
+        }
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
