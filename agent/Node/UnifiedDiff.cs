@@ -17,15 +17,15 @@ public static class UnifiedDiff
 
     public static string Format(string relativePath, byte[]? before, byte[]? after)
     {
-        var oldLines = Lines(before, out var oldEndsWithNewline);
-        var newLines = Lines(after, out var newEndsWithNewline);
+        var oldLines = Lines(before);
+        var newLines = Lines(after);
         var edits = Edits(oldLines, newLines);
         var sb = new StringBuilder();
         sb.Append("--- ").Append(before is null ? "/dev/null" : "a/" + relativePath).Append('\n');
         sb.Append("+++ ").Append(after is null ? "/dev/null" : "b/" + relativePath).Append('\n');
         foreach (var hunk in Hunks(edits))
         {
-            WriteHunk(sb, hunk, oldLines.Count, newLines.Count, oldEndsWithNewline, newEndsWithNewline);
+            WriteHunk(sb, hunk);
         }
         return sb.ToString();
     }
@@ -39,9 +39,12 @@ public static class UnifiedDiff
 
     private readonly record struct Edit(Op Op, string Text, int OldIndex, int NewIndex);
 
-    private static List<string> Lines(byte[]? content, out bool endsWithNewline)
+    // Marks a last line without a newline, so "x" and "x\n" compare as different lines, as they
+    // are: diff shows the change with a "\ No newline at end of file" note.
+    private const char NoNewline = '\uFFFF';
+
+    private static List<string> Lines(byte[]? content)
     {
-        endsWithNewline = true;
         if (content is null || content.Length == 0)
         {
             return [];
@@ -54,7 +57,7 @@ public static class UnifiedDiff
         }
         else
         {
-            endsWithNewline = false;
+            lines[^1] += NoNewline;
         }
         return lines;
     }
@@ -151,7 +154,7 @@ public static class UnifiedDiff
         }
     }
 
-    private static void WriteHunk(StringBuilder sb, List<Edit> hunk, int oldCount, int newCount, bool oldEndsWithNewline, bool newEndsWithNewline)
+    private static void WriteHunk(StringBuilder sb, List<Edit> hunk)
     {
         var oldLength = hunk.Count(e => e.Op != Op.Insert);
         var newLength = hunk.Count(e => e.Op != Op.Delete);
@@ -160,10 +163,10 @@ public static class UnifiedDiff
         sb.Append("@@ -").Append(Range(oldStart, oldLength)).Append(" +").Append(Range(newStart, newLength)).Append(" @@\n");
         foreach (var edit in hunk)
         {
-            sb.Append(edit.Op switch { Op.Keep => ' ', Op.Delete => '-', _ => '+' }).Append(edit.Text).Append('\n');
-            var lastOld = edit.Op != Op.Insert && edit.OldIndex == oldCount - 1 && !oldEndsWithNewline;
-            var lastNew = edit.Op != Op.Delete && edit.NewIndex == newCount - 1 && !newEndsWithNewline;
-            if (lastOld || lastNew)
+            var unterminated = edit.Text.EndsWith(NoNewline);
+            sb.Append(edit.Op switch { Op.Keep => ' ', Op.Delete => '-', _ => '+' })
+                .Append(unterminated ? edit.Text[..^1] : edit.Text).Append('\n');
+            if (unterminated)
             {
                 sb.Append("\\ No newline at end of file\n");
             }
