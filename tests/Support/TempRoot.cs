@@ -22,20 +22,8 @@ public sealed class TempRoot : IDisposable
 
     public string? Read(string relative) => System.IO.File.Exists(File(relative)) ? System.IO.File.ReadAllText(File(relative)) : null;
 
-    /// <summary>Every file below the root with its bytes, for "nothing changed" checks.</summary>
-    public SortedDictionary<string, string> Snapshot()
-    {
-        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFileSystemEntries(Path, "*", SearchOption.AllDirectories))
-        {
-            var relative = System.IO.Path.GetRelativePath(Path, file);
-            var info = new FileInfo(file);
-            files[relative] = info.LinkTarget is not null ? "link:" + info.LinkTarget
-                : Directory.Exists(file) ? "dir"
-                : Convert.ToBase64String(System.IO.File.ReadAllBytes(file));
-        }
-        return files;
-    }
+    /// <summary>Every entry below the root with its bytes, for "nothing changed" checks.</summary>
+    public SortedDictionary<string, string> Snapshot() => DirectorySnapshot.Of(Path);
 
     public void Dispose()
     {
