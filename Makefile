@@ -22,8 +22,7 @@ run: build ## render examples/ into ./demo-root and show what was written
 	@cd $(DEMO_ROOT) && for f in $$(find etc -type f | sort); do echo "===== $(DEMO_ROOT)/$$f"; cat "$$f"; done
 
 test: build deps ## everything: unit, golden, property, bad-input, crash and real-consumer tests
-	NODE_AGENT_BIN=$(CURDIR)/$(BIN) $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
-		--logger "console;verbosity=normal" $(TEST_ARGS)
+	NODE_AGENT_BIN=$(CURDIR)/$(BIN) scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
 
 golden: build ## rewrite the expected files of every golden case from the current renderer (review the diff!)
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_UPDATE_GOLDEN=1 $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite uses (skopeo for the real-consumer check) when they
-# are missing and we are root, as in CI; otherwise names what is missing. Tests that need a
-# missing tool say so and are skipped, never silently passed.
+# Installs the Debian packages the test suite uses when they are missing and we are root, as in
+# CI; otherwise names what is missing. skopeo is the real consumer of what node-agent writes;
+# diff and patch check the dry-run diffs.
 set -euo pipefail
-packages=(skopeo)
+declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux)
 missing=()
-for p in "${packages[@]}"; do
-  command -v "$p" >/dev/null 2>&1 || missing+=("$p")
+for tool in "${!package_of[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -17,6 +17,6 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "warning: missing ${missing[*]}; the real-consumer tests that need them will be reported as skipped." >&2
+  echo "warning: missing Debian packages: ${missing[*]}; the tests that use them will fail and say which tool is missing." >&2
   echo "         install them with: sudo apt-get install ${missing[*]}" >&2
 fi
