@@ -44,7 +44,7 @@ public static class Program
         using var loggerFactory = CreateLoggerFactory(options);
         var logger = loggerFactory.CreateLogger("node-agent");
         Log.Starting(logger, Version, options.DryRun ? "once (dry run)" : "once", options.Root,
-            options.ReloadCommand switch { null => "default", "" => "disabled", var command => command }, options.DryRun);
+            options.ReloadCommand switch { null => "default", "" => "disabled", var command => command });
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

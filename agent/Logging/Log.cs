@@ -9,12 +9,12 @@ namespace NodeAgent.Logging;
 public static partial class Log
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "node-agent {Version} starting: mode {Mode}, root {Root}, reload {Reload}, dry-run {DryRun}")]
-    public static partial void Starting(ILogger logger, string version, string mode, string root, string reload, bool dryRun);
+        Message = "node-agent {Version} starting: mode {Mode}, root {Root}, reload {Reload}")]
+    public static partial void Starting(ILogger logger, string version, string mode, string root, string reload);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information,
-        Message = "read {Objects} objects from {Path}: {Idms} ImageDigestMirrorSet, {Itms} ImageTagMirrorSet, {Icsp} ImageContentSourcePolicy, Image/cluster {ImagePresent}, ClusterVersion/version {ClusterVersionPresent}")]
-    public static partial void ManifestsLoaded(ILogger logger, int objects, string path, int idms, int itms, int icsp, bool imagePresent, bool clusterVersionPresent);
+        Message = "read {Objects} objects from {Path}: {Idms} ImageDigestMirrorSet, {Itms} ImageTagMirrorSet, {Icsp} ImageContentSourcePolicy, Image/cluster {Image}, ClusterVersion/version {ClusterVersion}")]
+    public static partial void ManifestsLoaded(ILogger logger, int objects, string path, int idms, int itms, int icsp, string image, string clusterVersion);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ignored: {Detail}")]
     public static partial void ManifestIgnored(ILogger logger, string detail);

@@ -35,7 +35,8 @@ public sealed class OnceRunner(AgentOptions options, ILogger logger, TextWriter 
         var snapshot = loaded.Snapshot;
         var objects = Count(snapshot);
         Log.ManifestsLoaded(logger, objects, options.Manifests!, snapshot.ImageDigestMirrorSets.Count,
-            snapshot.ImageTagMirrorSets.Count, snapshot.ImageContentSourcePolicies.Count, snapshot.Image is not null, snapshot.ClusterVersion is not null);
+            snapshot.ImageTagMirrorSets.Count, snapshot.ImageContentSourcePolicies.Count,
+            snapshot.Image is null ? "absent" : "present", snapshot.ClusterVersion is null ? "absent" : "present");
 
         if (!TryLoadBasePolicy(out var basePolicy))
         {
