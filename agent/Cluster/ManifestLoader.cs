@@ -94,12 +94,22 @@ public sealed class ManifestLoader
     {
         try
         {
-            var info = new FileInfo(file);
-            if (info.Length > _limits.MaxFileBytes)
+            if (!RegularFile.IsRegular(file))
             {
-                throw new ManifestException(file, $"the file is {info.Length} bytes, over the limit of {_limits.MaxFileBytes} (MaxManifestBytes)");
+                throw new ManifestException(file, "not a regular file (a FIFO, device, socket or broken link); not read");
             }
-            var text = File.ReadAllText(file, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+            var length = new FileInfo(file).Length;
+            // Read with the same bound, in case the file grows between the size check and the read.
+            var bytes = length <= _limits.MaxFileBytes ? RegularFile.ReadBounded(file, _limits.MaxFileBytes) : null;
+            if (bytes is null)
+            {
+                throw new ManifestException(file, $"the file is {Math.Max(length, _limits.MaxFileBytes + 1)} bytes, over the limit of {_limits.MaxFileBytes} (MaxManifestBytes)");
+            }
+            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+            if (text.Length > 0 && text[0] == '\uFEFF')
+            {
+                text = text[1..];
+            }
             foreach (var document in Parse(file, text))
             {
                 AddDocument(file, document);
@@ -131,8 +141,8 @@ public sealed class ManifestLoader
         }
         try
         {
-            var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = _limits.MaxDepth });
-            return node is null ? [] : [new YamlDocument(node, 1)];
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = _limits.MaxDepth });
+            return [new YamlDocument(ToNode(file, document.RootElement), 1)];
         }
         catch (JsonException e)
         {
@@ -141,6 +151,35 @@ public sealed class ManifestLoader
                 ? $"JSON nested deeper than {_limits.MaxDepth} levels (MaxYamlDepth)"
                 : $"invalid JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}";
             throw new ManifestException($"{file}:{line}", reason);
+        }
+    }
+
+    // JsonDocument keeps duplicate keys, where JsonNode would throw on first access; building the
+    // nodes here turns a duplicate into invalid input, as it is for YAML.
+    private static JsonNode ToNode(string file, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new JsonObject();
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (obj.ContainsKey(property.Name))
+                    {
+                        throw new ManifestException($"{file}:1", $"duplicate key \"{property.Name}\"");
+                    }
+                    obj[property.Name] = property.Value.ValueKind == JsonValueKind.Null ? null : ToNode(file, property.Value);
+                }
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    array.Add(item.ValueKind == JsonValueKind.Null ? null : ToNode(file, item));
+                }
+                return array;
+            default:
+                return JsonValue.Create(element.Clone())!;
         }
     }
 
@@ -154,11 +193,25 @@ public sealed class ManifestLoader
         var kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var ks) ? ks : null;
         if (kind is not null && kind.EndsWith("List", StringComparison.Ordinal) && obj["items"] is JsonArray items)
         {
+            // Items of a typed list (as the API server returns it) may leave out apiVersion and
+            // kind; like apimachinery, take them from the list.
+            var itemKind = kind == "List" ? null : kind[..^"List".Length];
             for (var i = 0; i < items.Count; i++)
             {
                 if (items[i] is not JsonObject item)
                 {
                     throw new ManifestException(location, $"items[{i}]: expected an object");
+                }
+                if (itemKind is not null)
+                {
+                    if (item["kind"] is null)
+                    {
+                        item["kind"] = itemKind;
+                    }
+                    if (item["apiVersion"] is null && obj["apiVersion"] is JsonValue listApiVersion)
+                    {
+                        item["apiVersion"] = listApiVersion.DeepClone();
+                    }
                 }
                 AddObject($"{location}: items[{i}]", item);
             }
@@ -177,8 +230,13 @@ public sealed class ManifestLoader
             _ignored.Add($"{location}: {apiVersion ?? "(no apiVersion)"} {kind ?? "(no kind)"} is not read by node-agent");
             return;
         }
+        var name = (obj["metadata"] as JsonObject)?["name"] is JsonValue n && n.TryGetValue<string>(out var ns0) ? ns0 : null;
+        if (IgnoredSingleton(watched.Value, name, location, kind))
+        {
+            return;
+        }
         KubeObject decoded;
-        var subject = $"{kind}/{(obj["metadata"] as JsonObject)?["name"]}";
+        var subject = name is null ? kind : $"{kind}/{name}";
         try
         {
             decoded = ObjectDecoder.Decode(watched.Value, obj);
@@ -191,10 +249,6 @@ public sealed class ManifestLoader
         if (decoded.Name.Length == 0)
         {
             _errors.Add($"{location}: {kind}: metadata.name: required");
-            return;
-        }
-        if (!Counts(watched.Value, decoded, location))
-        {
             return;
         }
         var ns = watched == WatchedKind.ConfigMap ? decoded.Namespace : "";
@@ -215,8 +269,9 @@ public sealed class ManifestLoader
         }
     }
 
-    // Only the singletons MCO reads count: Image "cluster" and ClusterVersion "version".
-    private bool Counts(WatchedKind kind, KubeObject decoded, string location)
+    // Only the singletons MCO reads count: Image "cluster" and ClusterVersion "version". Others are
+    // ignored before decoding, so a broken object that would be ignored cannot fail the load.
+    private bool IgnoredSingleton(WatchedKind kind, string? name, string location, string? kindName)
     {
         var wanted = kind switch
         {
@@ -224,11 +279,11 @@ public sealed class ManifestLoader
             WatchedKind.ClusterVersion => ClusterVersion.ClusterName,
             _ => null,
         };
-        if (wanted is null || decoded.Name == wanted)
+        if (wanted is null || name is null || name == wanted)
         {
-            return true;
+            return false;
         }
-        _ignored.Add($"{location}: {decoded.Kind}/{decoded.Name} is ignored: only the object named \"{wanted}\" is read");
-        return false;
+        _ignored.Add($"{location}: {kindName}/{name} is ignored: only the object named \"{wanted}\" is read");
+        return true;
     }
 }

@@ -29,8 +29,13 @@ public static partial class ObjectDecoder
     /// <summary>The watched kind of an object from its apiVersion (any version of the group) and kind.</summary>
     public static WatchedKind? Classify(string? apiVersion, string? kind)
     {
-        var slash = apiVersion?.IndexOf('/', StringComparison.Ordinal) ?? -1;
-        var group = slash < 0 ? "" : apiVersion![..slash];
+        if (apiVersion is null)
+        {
+            return null;
+        }
+        // The core group has one version and no group part: "v1".
+        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        var group = slash < 0 ? (apiVersion == "v1" ? "" : "(none)") : apiVersion[..slash];
         return (group, kind) switch
         {
             (ConfigGroup, "Image") => WatchedKind.Image,
@@ -66,21 +71,56 @@ public static partial class ObjectDecoder
         {
             var path = (e.Path ?? "$").TrimStart('$').TrimStart('.');
             var actual = Describe(Find(node, path));
-            throw new ObjectDecodeException(path, $"expected {Expected(e.Message)}, got {actual}");
+            throw new ObjectDecodeException(path, $"expected {Describe(ExpectedType(typeInfo, path))}, got {actual}");
         }
     }
 
-    private static string Expected(string message)
+    // Follows the path through the generated metadata to the declared type of the field, since
+    // System.Text.Json's message names the containing type for a scalar property.
+    private static Type? ExpectedType(JsonTypeInfo root, string path)
     {
-        var match = TargetType().Match(message);
-        var type = match.Success ? match.Groups[1].Value : "";
+        Type? type = root.Type;
+        foreach (Match step in PathStep().Matches(path))
+        {
+            if (type is null)
+            {
+                return null;
+            }
+            if (step.Groups["index"].Success)
+            {
+                type = ElementType(type);
+                continue;
+            }
+            var name = step.Groups["quoted"].Success ? step.Groups["quoted"].Value : step.Groups["name"].Value;
+            var info = ResourceJsonContext.Default.GetTypeInfo(type);
+            var property = info?.Properties.FirstOrDefault(p => p.Name == name);
+            type = property?.PropertyType ?? (info?.Kind == JsonTypeInfoKind.Dictionary ? ElementType(type) : null);
+        }
+        return type;
+    }
+
+    private static Type? ElementType(Type type)
+    {
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+        var arguments = type.IsGenericType ? type.GetGenericArguments() : [];
+        return arguments.Length > 0 ? arguments[^1] : null;
+    }
+
+    private static string Describe(Type? type)
+    {
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
         return type switch
         {
-            _ when type.Contains("IReadOnlyList", StringComparison.Ordinal) => "a list",
-            _ when type.Contains("Dictionary", StringComparison.Ordinal) => "a map of strings",
-            _ when type.Contains("Byte[]", StringComparison.Ordinal) => "base64 data",
-            _ when type.Contains("String", StringComparison.Ordinal) => "a string",
-            _ when type.Contains("Int64", StringComparison.Ordinal) => "an integer",
+            null => "a value of another type",
+            _ when type == typeof(string) => "a string",
+            _ when type == typeof(byte[]) => "base64 data",
+            _ when type == typeof(long) || type == typeof(int) => "an integer",
+            _ when type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>) =>
+                ElementType(type) == typeof(byte[]) ? "a map of base64 data" : "a map of strings",
+            _ when type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) => "a list",
             _ => "an object",
         };
     }
@@ -91,7 +131,8 @@ public static partial class ObjectDecoder
         JsonObject => "an object",
         JsonArray => "a list",
         JsonValue value when value.TryGetValue<string>(out var s) => $"the string {Truncate(s)}",
-        _ => Truncate(node.ToJsonString()),
+        // Numbers and booleans as written: 1.5, true.
+        _ => node.ToJsonString() is var json && json.Length > 80 ? json[..80] + "…" : node.ToJsonString(),
     };
 
     private static string Truncate(string s) =>
@@ -115,9 +156,6 @@ public static partial class ObjectDecoder
         }
         return node;
     }
-
-    [GeneratedRegex("converted to ([^ ]+?)\\.(?: |$)", RegexOptions.CultureInvariant)]
-    private static partial Regex TargetType();
 
     [GeneratedRegex("\\[(?<index>[0-9]+)\\]|\\['(?<quoted>[^']*)'\\]|(?<name>[^.\\[]+)", RegexOptions.CultureInvariant)]
     private static partial Regex PathStep();

@@ -18,7 +18,7 @@ public sealed partial class YamlToJson
 {
     private readonly string _file;
     private readonly ManifestLimits _limits;
-    private readonly Dictionary<string, (JsonNode? Node, int Size)> _anchors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Built> _anchors = new(StringComparer.Ordinal);
     private int _nodes;
 
     private YamlToJson(string file, ManifestLimits limits)
@@ -47,7 +47,7 @@ public sealed partial class YamlToJson
         while (parser.TryConsume<DocumentStart>(out var start))
         {
             _anchors.Clear();
-            var (node, _) = ReadNode(parser, 1);
+            var node = ReadNode(parser, 0).Node;
             parser.Consume<DocumentEnd>();
             if (node is not null)
             {
@@ -58,39 +58,41 @@ public sealed partial class YamlToJson
         return documents;
     }
 
-    private (JsonNode? Node, int Size) ReadNode(IParser parser, int depth)
+    /// <summary>A node as built: its size in nodes and its height in nested containers.</summary>
+    private readonly record struct Built(JsonNode? Node, int Size, int Height);
+
+    // depth counts the containers around the node, as JSON's MaxDepth does: a scalar adds none.
+    private Built ReadNode(IParser parser, int depth)
     {
-        if (depth > _limits.MaxDepth)
-        {
-            throw new ManifestException($"{_file}:{parser.Current?.Start.Line}",
-                $"YAML nested deeper than {_limits.MaxDepth} levels (MaxYamlDepth)");
-        }
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             if (!_anchors.TryGetValue(alias.Value.Value, out var anchored))
             {
                 throw new ManifestException($"{_file}:{alias.Start.Line}", $"unknown YAML alias *{alias.Value.Value}");
             }
+            CheckDepth(depth + anchored.Height, alias.Start.Line);
             Count(anchored.Size, alias.Start.Line);
-            return (anchored.Node?.DeepClone(), anchored.Size);
+            return anchored with { Node = anchored.Node?.DeepClone() };
         }
-        (JsonNode? Node, int Size) result;
+        Built result;
         AnchorName anchor;
         if (parser.TryConsume<Scalar>(out var scalar))
         {
             anchor = scalar.Anchor;
             Count(1, scalar.Start.Line);
-            result = (ResolveScalar(scalar), 1);
+            result = new Built(ResolveScalar(scalar), 1, 0);
         }
         else if (parser.TryConsume<SequenceStart>(out var sequenceStart))
         {
             anchor = sequenceStart.Anchor;
-            result = ReadSequence(parser, depth);
+            CheckDepth(depth + 1, sequenceStart.Start.Line);
+            result = ReadSequence(parser, depth + 1, sequenceStart.Start.Line);
         }
         else if (parser.TryConsume<MappingStart>(out var mappingStart))
         {
             anchor = mappingStart.Anchor;
-            result = ReadMapping(parser, depth, mappingStart.Start.Line);
+            CheckDepth(depth + 1, mappingStart.Start.Line);
+            result = ReadMapping(parser, depth + 1, mappingStart.Start.Line);
         }
         else
         {
@@ -103,30 +105,41 @@ public sealed partial class YamlToJson
         return result;
     }
 
-    private (JsonNode Node, int Size) ReadSequence(IParser parser, int depth)
+    private void CheckDepth(int depth, long line)
+    {
+        if (depth > _limits.MaxDepth)
+        {
+            throw new ManifestException($"{_file}:{line}", $"YAML nested deeper than {_limits.MaxDepth} levels (MaxYamlDepth)");
+        }
+    }
+
+    private Built ReadSequence(IParser parser, int depth, long line)
     {
         var array = new JsonArray();
         var size = 1;
-        Count(1, parser.Current?.Start.Line ?? 0);
+        var height = 0;
+        Count(1, line);
         while (!parser.TryConsume<SequenceEnd>(out _))
         {
-            var (item, itemSize) = ReadNode(parser, depth + 1);
-            array.Add(item);
-            size += itemSize;
+            var item = ReadNode(parser, depth);
+            array.Add(item.Node);
+            size += item.Size;
+            height = Math.Max(height, item.Height);
         }
-        return (array, size);
+        return new Built(array, size, height + 1);
     }
 
-    private (JsonNode Node, int Size) ReadMapping(IParser parser, int depth, long line)
+    private Built ReadMapping(IParser parser, int depth, long line)
     {
         var obj = new JsonObject();
         var size = 1;
+        var height = 0;
         Count(1, line);
         while (!parser.TryConsume<MappingEnd>(out _))
         {
             var keyLine = parser.Current?.Start.Line ?? line;
             var (name, keySize) = ReadKey(parser, depth, keyLine);
-            var (value, valueSize) = ReadNode(parser, depth + 1);
+            var value = ReadNode(parser, depth);
             if (name == "<<")
             {
                 throw new ManifestException($"{_file}:{keyLine}", "YAML merge keys (<<) are not supported in manifests");
@@ -135,10 +148,11 @@ public sealed partial class YamlToJson
             {
                 throw new ManifestException($"{_file}:{keyLine}", $"duplicate key \"{name}\"");
             }
-            obj[name] = value;
-            size += keySize + valueSize;
+            obj[name] = value.Node;
+            size += keySize + value.Size;
+            height = Math.Max(height, value.Height);
         }
-        return (obj, size);
+        return new Built(obj, size, height + 1);
     }
 
     // Keys are taken as written: "5000" or "true" as a ConfigMap key is a string, not a number.
@@ -149,11 +163,11 @@ public sealed partial class YamlToJson
             Count(1, line);
             if (!scalar.Anchor.IsEmpty)
             {
-                _anchors[scalar.Anchor.Value] = (JsonValue.Create(scalar.Value), 1);
+                _anchors[scalar.Anchor.Value] = new Built(JsonValue.Create(scalar.Value), 1, 0);
             }
             return (scalar.Value, 1);
         }
-        var (key, size) = ReadNode(parser, depth + 1);
+        var (key, size, _) = ReadNode(parser, depth);
         if (key is not JsonValue value)
         {
             throw new ManifestException($"{_file}:{line}", "a mapping key must be a scalar");

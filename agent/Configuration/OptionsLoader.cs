@@ -192,9 +192,9 @@ public static class OptionsLoader
         {
             throw new UsageException($"MaxManifestBytes: {options.MaxManifestBytes} must be between 1 and 4294967296");
         }
-        if (options.MaxYamlDepth is < 2 or > 10_000)
+        if (options.MaxYamlDepth is < 2 or > 1000)
         {
-            throw new UsageException($"MaxYamlDepth: {options.MaxYamlDepth} must be between 2 and 10000");
+            throw new UsageException($"MaxYamlDepth: {options.MaxYamlDepth} must be between 2 and 1000");
         }
         if (options.BackoffCapSeconds is < 1 or > 3600)
         {

@@ -6,7 +6,9 @@ namespace NodeAgent.Resources;
 [JsonSourceGenerationOptions(
     AllowTrailingCommas = false,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    // Manifests are depth-checked when read (MaxYamlDepth, at most 1000); decoding must not undercut that.
+    MaxDepth = 1001)]
 [JsonSerializable(typeof(ImageConfig))]
 [JsonSerializable(typeof(ClusterVersion))]
 [JsonSerializable(typeof(ImageContentSourcePolicy))]
