@@ -9,13 +9,27 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 }
 
-/// <summary>Runs the built <c>bin/node-agent</c> as a user would, with a deadline.</summary>
+/// <summary>Runs the built <c>bin/node-agent</c>, or another program, as a user would, with a deadline.</summary>
 public static class NodeAgentProcess
 {
-    public static ProcessResult Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
-        RunProgram(RepoPaths.Binary, args, environment, timeout);
+    public static ProcessResult Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        // The agent's own settings must come only from what a test passes.
+        var effective = System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("NODEAGENT_", StringComparison.OrdinalIgnoreCase) || k == "JOURNAL_STREAM")
+            .ToDictionary(k => k, _ => (string?)null);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            effective[key] = value;
+        }
+        return Execute(RepoPaths.Binary, args.ToList(), effective, timeout);
+    }
 
-    public static ProcessResult RunProgram(string program, IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static ProcessResult RunProgram(string program, IEnumerable<string> args) =>
+        Execute(program, args.ToList(), new Dictionary<string, string?>(), null);
+
+    /// <summary>Runs <paramref name="program"/>; an environment entry with a null value removes that variable.</summary>
+    public static ProcessResult Execute(string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -28,15 +42,16 @@ public static class NodeAgentProcess
         {
             info.ArgumentList.Add(arg);
         }
-        // The agent's own settings must come only from what a test passes.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("NODEAGENT_", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var (key, value) in environment)
         {
-            info.Environment.Remove(key);
-        }
-        info.Environment.Remove("JOURNAL_STREAM");
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
         }
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
@@ -45,7 +60,7 @@ public static class NodeAgentProcess
         if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', info.ArgumentList)} did not finish in time");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in time");
         }
         return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
     }

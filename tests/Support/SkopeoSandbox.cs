@@ -173,7 +173,7 @@ public sealed class SkopeoSandbox : IDisposable
         }
         args.AddRange(["--debug", "--command-timeout", "30s"]);
         args.AddRange(skopeoArgs);
-        return SkopeoResult.From(Execute(program, args, Environment()));
+        return SkopeoResult.From(NodeAgentProcess.Execute(program, args, Environment()));
     }
 
     // Everything that could point containers/image at other configuration, credentials or a proxy.
@@ -206,42 +206,6 @@ public sealed class SkopeoSandbox : IDisposable
         }
         args.AddRange(["--mount", "--net", "--propagation", "private", "--", "/bin/sh", "-c", "mount --bind \"$0\" /etc/containers && exec \"$@\""]);
         return args;
-    }
-
-    private static ProcessResult Execute(string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment)
-    {
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var (key, value) in environment)
-        {
-            if (value is null)
-            {
-                info.Environment.Remove(key);
-            }
-            else
-            {
-                info.Environment[key] = value;
-            }
-        }
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in time");
-        }
-        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
     // NODE_AGENT_SKOPEO names the binary (a missing path counts as not installed).
@@ -281,7 +245,7 @@ public sealed class SkopeoSandbox : IDisposable
         {
             var args = UnshareArgs();
             args.AddRange([probe.Path, "/bin/sh", "-c", "test -z \"$(ls -A /etc/containers)\""]);
-            var result = Execute("unshare", args, new Dictionary<string, string?>());
+            var result = NodeAgentProcess.Execute("unshare", args, new Dictionary<string, string?>());
             return result.ExitCode == 0 ? SkopeoIsolation.Namespaces : SkopeoIsolation.PerUserConfig;
         }
         catch (System.ComponentModel.Win32Exception)
