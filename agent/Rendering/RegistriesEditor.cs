@@ -54,41 +54,38 @@ public sealed class RegistriesEditor
             GetOrCreate(blocked.Scope);
         }
 
-        foreach (var insecure in insecureScopes)
+        // Upstream loops over every entry for every scope. The flags only ever turn on, and no entry
+        // appears after these passes, so the result is: an entry (or mirror) is insecure when it is
+        // nested inside any insecure scope, and blocked likewise. Set lookups of the enclosing
+        // scopes give exactly that in linear time, where a list of 100,000 scopes took minutes.
+        var insecure = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var scope in insecureScopes)
         {
-            GetOrCreate(insecure.Scope).Insecure = true;
-            foreach (var entry in _config.Registries)
+            GetOrCreate(scope.Scope);
+            insecure.Add(scope.Scope);
+        }
+        var blockedSet = new HashSet<string>(blockedScopes.Select(b => b.Scope), StringComparer.Ordinal);
+        foreach (var entry in _config.Registries)
+        {
+            if (insecure.Count > 0)
             {
-                if (ScopeRules.IsNestedInside(entry.Scope, insecure.Scope))
-                {
-                    entry.Insecure = true;
-                }
+                entry.Insecure |= IsInside(entry.Scope, insecure);
                 for (var i = 0; i < entry.Mirrors.Count; i++)
                 {
-                    var mirror = entry.Mirrors[i];
-                    if (ScopeRules.IsNestedInside(mirror.Location, insecure.Scope))
+                    if (!entry.Mirrors[i].Insecure && IsInside(entry.Mirrors[i].Location, insecure))
                     {
-                        entry.Mirrors[i] = mirror with { Insecure = true };
+                        entry.Mirrors[i] = entry.Mirrors[i] with { Insecure = true };
                     }
                 }
             }
+            entry.Blocked |= blockedSet.Count > 0 && IsInside(entry.Scope, blockedSet);
         }
 
-        foreach (var blocked in blockedScopes)
-        {
-            GetOrCreate(blocked.Scope).Blocked = true;
-            foreach (var entry in _config.Registries)
-            {
-                if (ScopeRules.IsNestedInside(entry.Scope, blocked.Scope))
-                {
-                    entry.Blocked = true;
-                }
-            }
-        }
-
-        InheritMirrors(digestSets, sourceOrigins);
-        InheritMirrors(tagSets, sourceOrigins);
+        InheritMirrors(digestSets.Concat(tagSets).ToList(), sourceOrigins);
     }
+
+    private static bool IsInside(string scope, HashSet<string> scopes) =>
+        ScopeRules.EnclosingScopes(scope).Any(scopes.Contains);
 
     private void AddMirrors(IReadOnlyList<MergedMirrorSet> sets, string pullFromMirror)
     {
@@ -106,38 +103,64 @@ public sealed class RegistriesEditor
         }
     }
 
-    // A nested scope without mirrors of its own would otherwise hide the parent's mirrors,
-    // because containers/image uses only the longest matching prefix.
-    private void InheritMirrors(IReadOnlyList<MergedMirrorSet> sets, IReadOnlyDictionary<string, FieldRef> sourceOrigins)
+    // A nested scope without mirrors of its own would otherwise hide the parent's mirrors, because
+    // containers/image uses only the longest matching prefix. Upstream walks the merged sets
+    // (digest, then tag, each in byte order) and gives every mirror-less entry nested in the set's
+    // source a copy of that source's mirrors; an entry that received some is skipped later. So an
+    // entry inherits from the first enclosing source in that order, which is what is looked up here.
+    private void InheritMirrors(List<MergedMirrorSet> sets, IReadOnlyDictionary<string, FieldRef> sourceOrigins)
     {
-        foreach (var set in sets)
+        var order = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < sets.Count; i++)
         {
-            var parent = GetOrCreate(set.Source);
-            var parentScope = parent.Scope;
-            foreach (var child in _config.Registries)
+            order.TryAdd(sets[i].Source, i);
+        }
+        if (order.Count == 0)
+        {
+            return;
+        }
+        FieldRef Origin(string source) => sourceOrigins.TryGetValue(source, out var origin) ? origin : new FieldRef(source, "");
+        var reportedWildcards = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var child in _config.Registries)
+        {
+            if (child.Mirrors.Count > 0)
             {
-                var childScope = child.Scope;
-                if (childScope == parentScope || child.Mirrors.Count > 0 || !ScopeRules.IsNestedInside(childScope, parentScope))
+                continue;
+            }
+            var childScope = child.Scope;
+            var parents = ScopeRules.EnclosingScopes(childScope)
+                .Where(candidate => candidate != childScope && order.ContainsKey(candidate))
+                .Select(candidate => order[candidate]).Distinct().Order().ToList();
+            // A wildcard parent cannot lend its mirrors (an error, Q6); the entry stays without
+            // mirrors and the next enclosing source in order is tried, as upstream's walk would.
+            MergedMirrorSet? lender = null;
+            foreach (var index in parents)
+            {
+                if (!ScopeRules.IsWildcard(sets[index].Source))
                 {
-                    continue;
+                    lender = sets[index];
+                    break;
                 }
-                var origin = sourceOrigins.TryGetValue(set.Source, out var o) ? o : new FieldRef("registries", "");
-                if (ScopeRules.IsWildcard(parentScope))
+                if (reportedWildcards.Add(sets[index].Source))
                 {
-                    _problems.Add(Problem.Error(origin,
-                        $"internal error: mirrorsAdjustedForNestedScope for a wildcard scope {GoQuote.Quote(parentScope)} " +
+                    _problems.Add(Problem.Error(Origin(sets[index].Source),
+                        $"internal error: mirrorsAdjustedForNestedScope for a wildcard scope {GoQuote.Quote(sets[index].Source)} " +
                         $"(the nested scope {GoQuote.Quote(childScope)} has no mirrors of its own; MCO cannot render this)"));
-                    continue;
                 }
-                var suffix = childScope[parentScope.Length..];
-                child.MirrorByDigestOnly = parent.MirrorByDigestOnly;
-                child.Mirrors = parent.Mirrors.Select(m => m with { Location = m.Location + suffix }).ToList();
-                if (set.NeverContactSource && !child.Blocked)
-                {
-                    _problems.Add(Problem.Warning(origin,
-                        $"{GoQuote.Quote(childScope)} inherits the mirrors of NeverContactSource source {GoQuote.Quote(parentScope)} " +
-                        "but is not blocked, so pulls may still reach it directly (as with MCO)"));
-                }
+            }
+            if (lender is null)
+            {
+                continue;
+            }
+            var parent = _byScope[lender.Source];
+            var suffix = childScope[parent.Scope.Length..];
+            child.MirrorByDigestOnly = parent.MirrorByDigestOnly;
+            child.Mirrors = parent.Mirrors.Select(m => m with { Location = m.Location + suffix }).ToList();
+            if (lender.NeverContactSource && !child.Blocked)
+            {
+                _problems.Add(Problem.Warning(Origin(lender.Source),
+                    $"{GoQuote.Quote(childScope)} inherits the mirrors of NeverContactSource source {GoQuote.Quote(parent.Scope)} " +
+                    "but is not blocked, so pulls may still reach it directly (as with MCO)"));
             }
         }
     }

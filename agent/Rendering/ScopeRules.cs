@@ -64,6 +64,39 @@ public static class ScopeRules
     public static bool IsCleanScope(string scope) => MirrorPattern.IsMatch(scope) || WildcardPattern.IsMatch(scope);
 
     /// <summary>
+    /// Every scope <c>s</c> such that <see cref="IsNestedInside"/>(<paramref name="sub"/>, s) holds:
+    /// the scope itself, each of its <c>/</c> prefixes, and <c>*.domain</c> for each domain suffix
+    /// of its host part. Looking these up in a set replaces a scan of every scope.
+    /// </summary>
+    public static IEnumerable<string> EnclosingScopes(string sub)
+    {
+        yield return sub;
+        for (var k = sub.IndexOf('/', StringComparison.Ordinal); k >= 0; k = sub.IndexOf('/', k + 1))
+        {
+            yield return sub[..k];
+        }
+        var colon = sub.IndexOf(':', StringComparison.Ordinal);
+        string host;
+        if (colon >= 0)
+        {
+            host = sub[..colon];
+            if (host.Contains('/', StringComparison.Ordinal))
+            {
+                yield break;
+            }
+        }
+        else
+        {
+            var slash = sub.IndexOf('/', StringComparison.Ordinal);
+            host = slash >= 0 ? sub[..slash] : sub;
+        }
+        for (var i = host.IndexOf('.', StringComparison.Ordinal); i >= 0; i = host.IndexOf('.', i + 1))
+        {
+            yield return "*" + host[i..];
+        }
+    }
+
+    /// <summary>
     /// runtime-utils <c>ScopeIsNestedInsideScope</c>: equal; or a path below a non-wildcard scope;
     /// or a host part ending in the domain of a <c>*.domain</c> scope.
     /// </summary>
