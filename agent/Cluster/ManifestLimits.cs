@@ -12,6 +12,12 @@ public sealed record ManifestLimits(long MaxFileBytes, int MaxDepth)
     /// </summary>
     public const int MaxNodesPerFile = 1_000_000;
 
+    /// <summary>
+    /// Characters of scalar text one file may expand to, counting every alias copy: a 1 MiB
+    /// string aliased a hundred times must fail as surely as a billion laughs.
+    /// </summary>
+    public const long MaxTextCharsPerFile = 64L * 1024 * 1024;
+
     public static readonly ManifestLimits Default = new(DefaultMaxFileBytes, DefaultMaxDepth);
 }
 

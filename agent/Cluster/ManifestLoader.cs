@@ -142,7 +142,8 @@ public sealed class ManifestLoader
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = _limits.MaxDepth });
-            return [new YamlDocument(ToNode(file, document.RootElement), 1)];
+            // A file holding only null is an empty document, as in YAML.
+            return document.RootElement.ValueKind == JsonValueKind.Null ? [] : [new YamlDocument(ToNode(file, document.RootElement), 1)];
         }
         catch (JsonException e)
         {

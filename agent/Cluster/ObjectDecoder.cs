@@ -73,6 +73,11 @@ public static partial class ObjectDecoder
             var actual = Describe(Find(node, path));
             throw new ObjectDecodeException(path, $"expected {Describe(ExpectedType(typeInfo, path))}, got {actual}");
         }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses strings that are not valid UTF-16, such as a lone "\ud800".
+            throw new ObjectDecodeException("", "a string in the object is not valid Unicode text (a lone surrogate escape)");
+        }
     }
 
     // Follows the path through the generated metadata to the declared type of the field, since

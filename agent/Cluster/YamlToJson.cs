@@ -20,6 +20,7 @@ public sealed partial class YamlToJson
     private readonly ManifestLimits _limits;
     private readonly Dictionary<string, Built> _anchors = new(StringComparer.Ordinal);
     private int _nodes;
+    private long _chars;
 
     private YamlToJson(string file, ManifestLimits limits)
     {
@@ -59,7 +60,7 @@ public sealed partial class YamlToJson
     }
 
     /// <summary>A node as built: its size in nodes and its height in nested containers.</summary>
-    private readonly record struct Built(JsonNode? Node, int Size, int Height);
+    private readonly record struct Built(JsonNode? Node, int Size, int Height, long Chars);
 
     // depth counts the containers around the node, as JSON's MaxDepth does: a scalar adds none.
     private Built ReadNode(IParser parser, int depth)
@@ -71,7 +72,7 @@ public sealed partial class YamlToJson
                 throw new ManifestException($"{_file}:{alias.Start.Line}", $"unknown YAML alias *{alias.Value.Value}");
             }
             CheckDepth(depth + anchored.Height, alias.Start.Line);
-            Count(anchored.Size, alias.Start.Line);
+            Count(anchored.Size, anchored.Chars, alias.Start.Line);
             return anchored with { Node = anchored.Node?.DeepClone() };
         }
         Built result;
@@ -79,8 +80,8 @@ public sealed partial class YamlToJson
         if (parser.TryConsume<Scalar>(out var scalar))
         {
             anchor = scalar.Anchor;
-            Count(1, scalar.Start.Line);
-            result = new Built(ResolveScalar(scalar), 1, 0);
+            Count(1, scalar.Value.Length, scalar.Start.Line);
+            result = new Built(ResolveScalar(scalar), 1, 0, scalar.Value.Length);
         }
         else if (parser.TryConsume<SequenceStart>(out var sequenceStart))
         {
@@ -118,15 +119,17 @@ public sealed partial class YamlToJson
         var array = new JsonArray();
         var size = 1;
         var height = 0;
-        Count(1, line);
+        long chars = 0;
+        Count(1, 0, line);
         while (!parser.TryConsume<SequenceEnd>(out _))
         {
             var item = ReadNode(parser, depth);
             array.Add(item.Node);
             size += item.Size;
+            chars += item.Chars;
             height = Math.Max(height, item.Height);
         }
-        return new Built(array, size, height + 1);
+        return new Built(array, size, height + 1, chars);
     }
 
     private Built ReadMapping(IParser parser, int depth, long line)
@@ -134,7 +137,8 @@ public sealed partial class YamlToJson
         var obj = new JsonObject();
         var size = 1;
         var height = 0;
-        Count(1, line);
+        long chars = 0;
+        Count(1, 0, line);
         while (!parser.TryConsume<MappingEnd>(out _))
         {
             var keyLine = parser.Current?.Start.Line ?? line;
@@ -150,9 +154,10 @@ public sealed partial class YamlToJson
             }
             obj[name] = value.Node;
             size += keySize + value.Size;
+            chars += name.Length + value.Chars;
             height = Math.Max(height, value.Height);
         }
-        return new Built(obj, size, height + 1);
+        return new Built(obj, size, height + 1, chars);
     }
 
     // Keys are taken as written: "5000" or "true" as a ConfigMap key is a string, not a number.
@@ -160,14 +165,14 @@ public sealed partial class YamlToJson
     {
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            Count(1, line);
+            Count(1, scalar.Value.Length, line);
             if (!scalar.Anchor.IsEmpty)
             {
-                _anchors[scalar.Anchor.Value] = new Built(JsonValue.Create(scalar.Value), 1, 0);
+                _anchors[scalar.Anchor.Value] = new Built(JsonValue.Create(scalar.Value), 1, 0, scalar.Value.Length);
             }
             return (scalar.Value, 1);
         }
-        var (key, size, _) = ReadNode(parser, depth);
+        var (key, size, _, _) = ReadNode(parser, depth);
         if (key is not JsonValue value)
         {
             throw new ManifestException($"{_file}:{line}", "a mapping key must be a scalar");
@@ -175,13 +180,19 @@ public sealed partial class YamlToJson
         return (value.TryGetValue<string>(out var text) ? text : value.ToJsonString(), size);
     }
 
-    private void Count(int nodes, long line)
+    private void Count(int nodes, long chars, long line)
     {
         _nodes += nodes;
+        _chars += chars;
         if (_nodes > ManifestLimits.MaxNodesPerFile)
         {
             throw new ManifestException($"{_file}:{line}",
                 $"the file expands to more than {ManifestLimits.MaxNodesPerFile} YAML nodes (alias expansion budget)");
+        }
+        if (_chars > ManifestLimits.MaxTextCharsPerFile)
+        {
+            throw new ManifestException($"{_file}:{line}",
+                $"the file expands to more than {ManifestLimits.MaxTextCharsPerFile} characters of text (alias expansion budget)");
         }
     }
 

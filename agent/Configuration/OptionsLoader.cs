@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace NodeAgent.Configuration;
 
@@ -95,48 +94,62 @@ public static class OptionsLoader
 
     private static void ReadFile(string file, Dictionary<string, object?> values)
     {
-        JsonNode? node;
+        JsonDocument document;
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions { MaxDepth = 16 });
+            document = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
             throw new UsageException($"--config {file}: {e.Message}");
         }
-        if (node is not JsonObject obj)
+        using (document)
         {
-            throw new UsageException($"--config {file}: expected a JSON object of settings");
-        }
-        foreach (var (key, value) in obj)
-        {
-            if (!Settings.TryGetValue(key, out var type))
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new UsageException($"--config {file}: unknown setting {Rendering.GoQuote.Quote(key)}; known: {string.Join(", ", Settings.Keys)}");
+                throw new UsageException($"--config {file}: expected a JSON object of settings");
             }
-            values[Canonical(key)] = FromJson(file, key, value, type);
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!Settings.TryGetValue(property.Name, out var type))
+                {
+                    throw new UsageException($"--config {file}: unknown setting {Rendering.GoQuote.Quote(property.Name)}; known: {string.Join(", ", Settings.Keys)}");
+                }
+                if (!seen.Add(property.Name))
+                {
+                    throw new UsageException($"--config {file}: the setting {property.Name} is given twice");
+                }
+                values[Canonical(property.Name)] = FromJson(file, property.Name, property.Value, type);
+            }
         }
     }
 
     private static string Canonical(string key) => Settings.Keys.First(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
 
-    private static object? FromJson(string file, string key, JsonNode? value, SettingType type)
+    private static object? FromJson(string file, string key, JsonElement value, SettingType type)
     {
         var where = $"--config {file}: {key}";
-        if (value is null)
+        try
         {
-            return null;
+            switch (type)
+            {
+                case SettingType.Text when value.ValueKind == JsonValueKind.String:
+                    return value.GetString();
+                case SettingType.Integer when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n):
+                    return n;
+                case SettingType.List when value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(i => i.ValueKind == JsonValueKind.String):
+                    return value.EnumerateArray().Select(i => i.GetString()!).ToList();
+                case var _ when value.ValueKind == JsonValueKind.Null:
+                    return null;
+                default:
+                    throw new UsageException($"{where}: expected {Describe(type)}, got {value.GetRawText()}");
+            }
         }
-        switch (type)
+        catch (InvalidOperationException)
         {
-            case SettingType.Text when value is JsonValue v && v.TryGetValue<string>(out var s):
-                return s;
-            case SettingType.Integer when value is JsonValue v && v.TryGetValue<long>(out var n):
-                return n;
-            case SettingType.List when value is JsonArray array && array.All(i => i is JsonValue iv && iv.TryGetValue<string>(out _)):
-                return array.Select(i => i!.GetValue<string>()).ToList();
-            default:
-                throw new UsageException($"{where}: expected {Describe(type)}, got {value.ToJsonString()}");
+            // GetString refuses text that is not valid UTF-16, such as a lone "\ud800".
+            throw new UsageException($"{where}: the string is not valid Unicode text");
         }
     }
 

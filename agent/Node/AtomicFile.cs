@@ -87,15 +87,19 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>Deletes temp files a killed earlier run left in <paramref name="directory"/>.</summary>
-    public static int RemoveStaleTemps(string directory)
+    /// <summary>
+    /// Deletes temp files a killed earlier run left in <paramref name="directory"/> (and below it,
+    /// for node-agent's own state directory; never below a host directory it shares with others).
+    /// </summary>
+    public static int RemoveStaleTemps(string directory, bool recursive = false)
     {
         if (!Directory.Exists(directory))
         {
             return 0;
         }
         var removed = 0;
-        foreach (var file in Directory.EnumerateFiles(directory, $".*{TempMarker}*.tmp"))
+        var options = new EnumerationOptions { RecurseSubdirectories = recursive, AttributesToSkip = FileAttributes.ReparsePoint, MatchType = MatchType.Simple };
+        foreach (var file in Directory.EnumerateFiles(directory, $".*{TempMarker}*.tmp", options))
         {
             if (TryDelete(file))
             {

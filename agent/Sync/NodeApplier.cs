@@ -121,12 +121,12 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
 
     private void RemoveStaleTemps(IReadOnlyList<DesiredFile> desired)
     {
-        var directories = desired.Select(d => Path.GetDirectoryName(paths.Resolve(d.Path))!)
-            .Append(paths.Resolve(HostPaths.StateDirectory))
-            .Distinct(StringComparer.Ordinal);
-        foreach (var directory in directories)
+        var directories = desired.Select(d => (Path.GetDirectoryName(paths.Resolve(d.Path))!, false))
+            .Append((paths.Resolve(HostPaths.StateDirectory), true))
+            .Distinct();
+        foreach (var (directory, recursive) in directories)
         {
-            var removed = AtomicFile.RemoveStaleTemps(directory);
+            var removed = AtomicFile.RemoveStaleTemps(directory, recursive);
             if (removed > 0)
             {
                 Log.StaleTempsRemoved(logger, removed, directory);
