@@ -108,13 +108,17 @@ public sealed class RegistriesEditor
 
     // A nested scope without mirrors of its own would otherwise hide the parent's mirrors,
     // because containers/image uses only the longest matching prefix.
+    // Only an entry without mirrors can inherit, and an entry never loses its mirrors, so the
+    // candidates are collected once instead of scanning every entry for every set (quadratic in
+    // the number of sources). Every set's entry exists since AddMirrors, so GetOrCreate adds none.
     private void InheritMirrors(IReadOnlyList<MergedMirrorSet> sets, IReadOnlyDictionary<string, FieldRef> sourceOrigins)
     {
+        var withoutMirrors = _config.Registries.Where(e => e.Mirrors.Count == 0).ToList();
         foreach (var set in sets)
         {
             var parent = GetOrCreate(set.Source);
             var parentScope = parent.Scope;
-            foreach (var child in _config.Registries)
+            foreach (var child in withoutMirrors)
             {
                 var childScope = child.Scope;
                 if (childScope == parentScope || child.Mirrors.Count > 0 || !ScopeRules.IsNestedInside(childScope, parentScope))
@@ -131,7 +135,7 @@ public sealed class RegistriesEditor
                 }
                 var suffix = childScope[parentScope.Length..];
                 child.MirrorByDigestOnly = parent.MirrorByDigestOnly;
-                child.Mirrors = parent.Mirrors.Select(m => m with { Location = m.Location + suffix }).ToList();
+                child.Mirrors = WithSuffix(parent.Mirrors, suffix);
                 if (set.NeverContactSource && !child.Blocked)
                 {
                     _problems.Add(Problem.Warning(origin,
@@ -141,6 +145,11 @@ public sealed class RegistriesEditor
             }
         }
     }
+
+    // A method of its own: a lambda capturing the suffix would allocate its closure on every pass
+    // of the loop above, matched or not.
+    private static List<MirrorEndpoint> WithSuffix(List<MirrorEndpoint> mirrors, string suffix) =>
+        mirrors.ConvertAll(m => m with { Location = m.Location + suffix });
 
     // Upstream scans the list for the first entry with this scope; scopes are unique here, so an
     // index gives the same answer without the quadratic scan.
