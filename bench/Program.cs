@@ -1,1 +1,34 @@
-namespace NodeAgent.Bench; internal static class Program { public static int Main() => 0; }
+using BenchmarkDotNet.Running;
+
+namespace NodeAgent.Bench;
+
+/// <summary>
+/// <c>make bench</c>: with no arguments, the BenchmarkDotNet suite and then the whole-process
+/// comparison; <c>process [options]</c> runs only the comparison; anything else goes to
+/// BenchmarkDotNet (<c>--filter *Render_Large*</c>, <c>--list flat</c>, …).
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["process", .. var processArgs])
+        {
+            return await ProcessComparison.RunAsync(processArgs).ConfigureAwait(false);
+        }
+        if (args.Length > 0)
+        {
+            return RunBenchmarks(args);
+        }
+        // Without arguments BenchmarkDotNet would ask which benchmark to run; run them all.
+        var benchmarks = RunBenchmarks(["--filter", "*"]);
+        var process = await ProcessComparison.RunAsync([]).ConfigureAwait(false);
+        return benchmarks != 0 ? benchmarks : process;
+    }
+
+    private static int RunBenchmarks(string[] args)
+    {
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+        return failed ? 1 : 0;
+    }
+}

@@ -44,19 +44,13 @@ public static class MirrorSetMerger
         var result = new List<MergedMirrorSet>(sources.Count);
         foreach (var source in sources)
         {
-            var graph = new TopoGraph();
-            foreach (var mirrors in listsBySource[source])
-            {
-                for (var i = 0; i + 1 < mirrors.Count; i++)
-                {
-                    graph.AddEdge(mirrors[i], mirrors[i + 1]);
-                }
-                if (!mirrors.Contains(source, StringComparer.Ordinal))
-                {
-                    graph.AddEdge(mirrors[^1], source);
-                }
-            }
-            var sorted = graph.Sorted(out var cycleBroken);
+            var lists = listsBySource[source];
+            var cycleBroken = false;
+            // One list of distinct mirrors makes a single path, which Kahn's algorithm returns
+            // as it is; most sources have just one, and the graph costs far more than the copy.
+            var sorted = lists.Count == 1 && AllDistinct(lists[0])
+                ? [.. lists[0]]
+                : SortedByGraph(source, lists, out cycleBroken);
             if (sorted.Count > 0 && sorted[^1] == source)
             {
                 // The source is always tried last by containers/image; listing it is redundant.
@@ -65,6 +59,36 @@ public static class MirrorSetMerger
             result.Add(new MergedMirrorSet(source, sorted, neverContact.Contains(source), cycleBroken));
         }
         return result;
+    }
+
+    private static List<string> SortedByGraph(string source, List<IReadOnlyList<string>> lists, out bool cycleBroken)
+    {
+        var graph = new TopoGraph();
+        foreach (var mirrors in lists)
+        {
+            for (var i = 0; i + 1 < mirrors.Count; i++)
+            {
+                graph.AddEdge(mirrors[i], mirrors[i + 1]);
+            }
+            if (!mirrors.Contains(source, StringComparer.Ordinal))
+            {
+                graph.AddEdge(mirrors[^1], source);
+            }
+        }
+        return graph.Sorted(out cycleBroken);
+    }
+
+    private static bool AllDistinct(IReadOnlyList<string> mirrors)
+    {
+        var seen = new HashSet<string>(mirrors.Count, StringComparer.Ordinal);
+        foreach (var mirror in mirrors)
+        {
+            if (!seen.Add(mirror))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private sealed class TopoGraph

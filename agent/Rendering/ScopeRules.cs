@@ -1,36 +1,30 @@
-using System.Text.RegularExpressions;
-
 namespace NodeAgent.Rendering;
 
 /// <summary>
 /// The scope rules of openshift/runtime-utils and MCO: which strings are valid scopes, sources and
 /// mirrors, and when one scope is nested inside another.
 /// </summary>
+/// <remarks>
+/// The formats are the IDMS/ITMS CRD patterns MCO reuses, matched by hand instead of by regex:
+/// <code>
+/// label     = [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+/// host      = label ("." label)*                      port = ":" [0-9]+
+/// component = [a-z0-9]+ (("." | "_" | "__" | "-"*) [a-z0-9]+)*
+/// host[:port][/path] = host port? ("/" component)*    *.domain = "*" ("." label)+
+/// </code>
+/// Each rule reads the string once, left to right, so hostile input cannot make it slow (the
+/// component rule nests quantifiers, which a backtracking regex can take exponential time on),
+/// and nothing is built at start-up (a NonBacktracking regex of these patterns takes tens of
+/// milliseconds to construct). Only ASCII letters and digits count, as in the patterns.
+/// </remarks>
 public static class ScopeRules
 {
-    // One DNS label: alphanumerics, inner dashes allowed.
-    private const string Label = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-
-    // host[:port] followed by lower-case path components, as in the IDMS/ITMS CRD pattern MCO reuses.
-    private const string HostPortPath =
-        "(" + Label + "(?:(?:\\." + Label + ")+)?(?::[0-9]+)?)" +
-        "(?:(?:/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?";
-
-    // NonBacktracking: the path part nests quantifiers, which a backtracking engine can take
-    // exponential time on for hostile input. \z, not $, because .NET's $ also matches before a final \n.
-    private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
-
-    private static readonly Regex SourcePattern = new(
-        "^\\*(?:\\." + Label + ")+\\z|^" + HostPortPath + "\\z", Options);
-
-    private static readonly Regex MirrorPattern = new("^" + HostPortPath + "\\z", Options);
-
-    private static readonly Regex WildcardPattern = new("^\\*(?:\\." + Label + ")+\\z", Options);
-
-    private static readonly Regex HostPortPattern = new("^" + Label + "(?:\\." + Label + ")*(?::[0-9]+)?\\z", Options);
-
     /// <summary>A registry <c>host[:port]</c> with no path, as a search registry must be.</summary>
-    public static bool IsRegistryHost(string value) => HostPortPattern.IsMatch(value);
+    public static bool IsRegistryHost(string value)
+    {
+        var i = 0;
+        return Host(value, ref i) && Port(value, ref i) && i == value.Length;
+    }
 
     public static bool IsWildcard(string scope) => scope.StartsWith("*.", StringComparison.Ordinal);
 
@@ -52,16 +46,16 @@ public static class ScopeRules
     }
 
     /// <summary>MCO's source format: <c>host[:port][/path]</c> or a pure wildcard <c>*.host</c>.</summary>
-    public static bool IsValidSource(string source) => SourcePattern.IsMatch(source);
+    public static bool IsValidSource(string source) => IsWildcardDomain(source) || IsHostPortPath(source);
 
     /// <summary>MCO's mirror format: <c>host[:port][/path]</c>, no wildcard.</summary>
-    public static bool IsValidMirror(string mirror) => MirrorPattern.IsMatch(mirror);
+    public static bool IsValidMirror(string mirror) => IsHostPortPath(mirror);
 
     /// <summary>
     /// What the newer Image CRD accepts for a registrySources item: <c>host[:port][/path]</c> or
     /// <c>*.host</c>. MCO itself accepts more (quirk Q9); node-agent warns about the rest.
     /// </summary>
-    public static bool IsCleanScope(string scope) => MirrorPattern.IsMatch(scope) || WildcardPattern.IsMatch(scope);
+    public static bool IsCleanScope(string scope) => IsHostPortPath(scope) || IsWildcardDomain(scope);
 
     /// <summary>
     /// Every scope <c>s</c> such that <see cref="IsNestedInside"/>(<paramref name="sub"/>, s) holds:
@@ -125,4 +119,113 @@ public static class ScopeRules
         var hostPart = slash >= 0 ? sub.AsSpan(0, slash) : sub.AsSpan();
         return hostPart.EndsWith(domain, StringComparison.Ordinal);
     }
+
+    private static bool IsHostPortPath(string value)
+    {
+        var i = 0;
+        if (!Host(value, ref i) || !Port(value, ref i))
+        {
+            return false;
+        }
+        while (i < value.Length)
+        {
+            if (value[i] != '/')
+            {
+                return false;
+            }
+            i++;
+            if (!Component(value, ref i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // "*" ("." label)+, which is "*." host.
+    private static bool IsWildcardDomain(string value)
+    {
+        if (!value.StartsWith("*.", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var i = 2;
+        return Host(value, ref i) && i == value.Length;
+    }
+
+    // A host ends where its characters do; what may follow (":", "/", the end) cannot continue a
+    // label, so reading each label as far as it goes never misses a match.
+    private static bool Host(string value, ref int i)
+    {
+        while (Label(value, ref i))
+        {
+            if (i == value.Length || value[i] != '.')
+            {
+                return true;
+            }
+            i++;
+        }
+        return false;
+    }
+
+    private static bool Label(string value, ref int i)
+    {
+        if (i == value.Length || !char.IsAsciiLetterOrDigit(value[i]))
+        {
+            return false;
+        }
+        while (i < value.Length && (char.IsAsciiLetterOrDigit(value[i]) || value[i] == '-'))
+        {
+            i++;
+        }
+        return value[i - 1] != '-';
+    }
+
+    // Optional: without a ':' there is nothing to read.
+    private static bool Port(string value, ref int i)
+    {
+        if (i == value.Length || value[i] != ':')
+        {
+            return true;
+        }
+        var digits = ++i;
+        while (i < value.Length && char.IsAsciiDigit(value[i]))
+        {
+            i++;
+        }
+        return i > digits;
+    }
+
+    // Runs of lower-case letters and digits joined by one separator each: ".", "_", "__" or any
+    // number of "-". Reads up to the next "/" or the end.
+    private static bool Component(string value, ref int i)
+    {
+        while (true)
+        {
+            if (i == value.Length || !IsLowerAlphanumeric(value[i]))
+            {
+                return false;
+            }
+            while (i < value.Length && IsLowerAlphanumeric(value[i]))
+            {
+                i++;
+            }
+            if (i == value.Length || value[i] == '/')
+            {
+                return true;
+            }
+            var separator = i;
+            while (i < value.Length && value[i] is '.' or '_' or '-')
+            {
+                i++;
+            }
+            var run = value.AsSpan(separator, i - separator);
+            if (!(run is "." or "_" or "__" || !run.ContainsAnyExcept('-')))
+            {
+                return false;
+            }
+        }
+    }
+
+    private static bool IsLowerAlphanumeric(char c) => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c);
 }

@@ -105,6 +105,18 @@ public sealed class OnceRunner(AgentOptions options, ILogger logger, TextWriter 
         (snapshot.Image is null ? 0 : 1) + (snapshot.ClusterVersion is null ? 0 : 1) + snapshot.ImageContentSourcePolicies.Count +
         snapshot.ImageDigestMirrorSets.Count + snapshot.ImageTagMirrorSets.Count + snapshot.ConfigMaps.Count;
 
-    private static int CountEntries(byte[] registriesConf) =>
-        System.Text.Encoding.UTF8.GetString(registriesConf).Split('\n').Count(l => l == "[[registry]]");
+    // Line by line over the bytes: decoding and splitting the whole file into strings cost more
+    // than the count is worth for a large registries.conf.
+    private static int CountEntries(ReadOnlySpan<byte> registriesConf)
+    {
+        var count = 0;
+        foreach (var line in registriesConf.Split((byte)'\n'))
+        {
+            if (registriesConf[line].SequenceEqual("[[registry]]"u8))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
 }
