@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text.RegularExpressions;
 
 namespace NodeAgent.Rendering;
 
@@ -11,17 +10,8 @@ namespace NodeAgent.Rendering;
 public sealed record ImageReference(string Name, string? Tag, string? Digest)
 {
     private const int MaxNameLength = 255;
-    private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
-
-    private static readonly Regex NamePattern = new(
-        "^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?" +
-        "[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*)*\\z",
-        Options);
-
-    private static readonly Regex TagPattern = new("^[\\w][\\w.-]{0,127}\\z", Options);
-
-    private static readonly Regex DigestPattern = new(
-        "^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\\z", Options);
+    private const int MaxTagLength = 128;
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>The reference as containers/image prints it: name, then <c>:tag</c>, then <c>@digest</c>.</summary>
     public override string ToString() =>
@@ -50,12 +40,13 @@ public sealed record ImageReference(string Name, string? Tag, string? Digest)
         {
             tag = rest[(colon + 1)..];
             rest = rest[..colon];
-            if (!TagPattern.IsMatch(tag))
+            if (!IsValidTag(tag))
             {
                 return false;
             }
         }
-        if (rest.Length == 0 || rest.Length > MaxNameLength || !NamePattern.IsMatch(rest) || !IsCanonical(rest))
+        // A canonical name is host[:port]/path: exactly what MCO's mirror format accepts, plus a path.
+        if (rest.Length == 0 || rest.Length > MaxNameLength || !ScopeRules.IsValidMirror(rest) || !IsCanonical(rest))
         {
             return false;
         }
@@ -84,15 +75,33 @@ public sealed record ImageReference(string Name, string? Tag, string? Digest)
         return domain != "docker.io" || name.IndexOf('/', slash + 1) >= 0;
     }
 
-    // go-digest accepts only the algorithms it knows, each with its exact lower-case hex length.
-    private static bool IsValidDigest(string digest)
+    // Go's \w is ASCII: [A-Za-z0-9_] first, then also '.' and '-', 128 characters at most.
+    private static bool IsValidTag(string tag)
     {
-        if (!DigestPattern.IsMatch(digest))
+        if (tag.Length is 0 or > MaxTagLength || !IsWordChar(tag[0]))
         {
             return false;
         }
+        foreach (var c in tag)
+        {
+            if (!IsWordChar(c) && c is not '.' and not '-')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsWordChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
+
+    // go-digest accepts only the algorithms it knows, each with its exact lower-case hex length.
+    private static bool IsValidDigest(string digest)
+    {
         var colon = digest.IndexOf(':', StringComparison.Ordinal);
-        var hex = digest.AsSpan(colon + 1);
+        if (colon < 0)
+        {
+            return false;
+        }
         var expected = digest[..colon] switch
         {
             "sha256" => 64,
@@ -100,17 +109,7 @@ public sealed record ImageReference(string Name, string? Tag, string? Digest)
             "sha512" => 128,
             _ => -1,
         };
-        if (hex.Length != expected)
-        {
-            return false;
-        }
-        foreach (var c in hex)
-        {
-            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            {
-                return false;
-            }
-        }
-        return true;
+        var hex = digest.AsSpan(colon + 1);
+        return hex.Length == expected && !hex.ContainsAnyExcept(LowerHex);
     }
 }

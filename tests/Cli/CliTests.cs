@@ -209,6 +209,41 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_base_policy_keeps_its_other_scopes_and_rendered_scopes_replace_their_own()
+    {
+        // An RHEL-style base: signature rules for Red Hat registries and a scope node-agent also renders.
+        var basePolicy = _work.Write("base-policy.json", """
+            {"default":[{"type":"insecureAcceptAnything"}],
+             "transports":{
+               "docker":{
+                 "registry.redhat.io":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release"}],
+                 "blocked.example":[{"type":"insecureAcceptAnything"}]},
+               "docker-daemon":{"":[{"type":"insecureAcceptAnything"}]}}}
+            """);
+        var config = _work.Write("config.json", $$"""{ "BasePolicyFile": "{{basePolicy}}" }""");
+        var manifests = ManifestsDir(("image.yaml", Manifests.Image("blockedRegistries: [blocked.example]")));
+
+        var result = NodeAgentProcess.Run(["--once", "--manifests", manifests, "--root", Root, "--reload-command", "", "--config", config]);
+        result.ExitCode.Should().Be(0, result.ToString());
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Join(Root, "etc/containers/policy.json")))!;
+        policy["transports"]!["docker"]!["registry.redhat.io"]![0]!["type"]!.GetValue<string>().Should().Be("signedBy", "other base scopes are kept");
+        policy["transports"]!["docker"]!["blocked.example"]![0]!["type"]!.GetValue<string>().Should().Be("reject", "a rendered scope replaces the base's");
+        policy["transports"]!["atomic"]!["blocked.example"]![0]!["type"]!.GetValue<string>().Should().Be("reject");
+        policy["transports"]!["docker-daemon"]!.Should().NotBeNull();
+    }
+
+    [Fact]
+    public void A_base_policy_that_is_not_a_policy_is_invalid_input()
+    {
+        var basePolicy = _work.Write("base-policy.json", """{"transports": {}}""");
+        var result = NodeAgentProcess.Run(["--once", "--manifests", RepoPaths.Examples, "--root", Root, "--reload-command", ""],
+            new Dictionary<string, string> { ["NODEAGENT_BasePolicyFile"] = basePolicy });
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Stderr.Should().Contain("a policy must be a JSON object with a \"default\" list");
+        Directory.Exists(Root).Should().BeFalse();
+    }
+
+    [Fact]
     public void Bad_settings_exit_2()
     {
         var config = _work.Write("config.json", """{ "BaseSerchRegistries": ["typo.example"] }""");

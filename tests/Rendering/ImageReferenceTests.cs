@@ -16,6 +16,8 @@ public sealed class ImageReferenceTests
         { "registry.local:5000/ocp/release:4.17@" + Digest, "registry.local:5000/ocp/release", "port, tag and digest" },
         { "localhost/release", "localhost/release", "localhost counts as a registry" },
         { "docker.io/library/busybox", "docker.io/library/busybox", "canonical docker.io" },
+        { "quay.io/x:" + new string('a', 128), "quay.io/x", "a tag of 128 characters" },
+        { "quay.io/x:_v1.2-rc_3", "quay.io/x", "a tag may start with an underscore" },
     };
 
     [Theory]
@@ -42,6 +44,9 @@ public sealed class ImageReferenceTests
         { "quay.io/x:-tag", "a tag starting with a dash" },
         { "quay.io/" + new string('a', 260), "a name over 255 characters" },
         { "quay.io/x y", "a space" },
+        { "quay.io/x:v\u00e9", "a tag with a non-ASCII letter (Go's \\w is ASCII)" },
+        { "quay.io/x:" + new string('a', 129), "a tag over 128 characters" },
+        { "quay.io/x@sha256:" + new string('0', 63), "a digest one character short" },
     };
 
     [Theory]
