@@ -68,6 +68,7 @@ public sealed class FileApplier(StateStore store)
                     store.WriteCopy(StateStore.OriginalCopy(change.Path), change.Before);
                 }
                 state.Files[change.Path] = new ManagedFile { OriginalSaved = change.Before is not null };
+                RecordCreatedDirectories(change.Path, state);
                 store.Save(state);
             }
             WriteOrRemove(change.Path, change.After);
@@ -93,6 +94,7 @@ public sealed class FileApplier(StateStore store)
                 store.DeleteCopy(StateStore.OriginalCopy(change.Path));
                 store.DeleteCopy(StateStore.LastGoodCopy(change.Path));
                 state.Files.Remove(change.Path);
+                RemoveEmptyCreatedDirectories(change.Path, state);
                 continue;
             }
             if (change.After is null)
@@ -135,6 +137,41 @@ public sealed class FileApplier(StateStore store)
         }
         store.Save(state);
         return restored;
+    }
+
+    // The directories above a new file that do not exist yet are node-agent's, from the file up to
+    // the first one that exists; they are recorded before the write creates them.
+    private void RecordCreatedDirectories(string relative, NodeState state)
+    {
+        for (var directory = Parent(relative); directory.Length > 0 && !Directory.Exists(_paths.Resolve(directory)); directory = Parent(directory))
+        {
+            state.CreatedDirectories.Add(directory);
+        }
+    }
+
+    // Removes the directories node-agent created above a released file, deepest first, while empty.
+    private void RemoveEmptyCreatedDirectories(string relative, NodeState state)
+    {
+        for (var directory = Parent(relative); state.CreatedDirectories.Contains(directory); directory = Parent(directory))
+        {
+            var path = _paths.Resolve(directory);
+            if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            {
+                return;
+            }
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path);
+                AtomicFile.SyncDirectory(Path.GetDirectoryName(path)!);
+            }
+            state.CreatedDirectories.Remove(directory);
+        }
+    }
+
+    private static string Parent(string relative)
+    {
+        var slash = relative.LastIndexOf('/');
+        return slash < 0 ? "" : relative[..slash];
     }
 
     private void WriteOrRemove(string relative, byte[]? content)

@@ -21,6 +21,15 @@ public sealed class HostPaths
     /// <summary>The absolute path of <paramref name="relative"/> below the root.</summary>
     public string Resolve(string relative) => Path.Join(Root, relative);
 
+    /// <summary>The containers/image certs.d directory that hides /etc/docker/certs.d when it has the host.</summary>
+    public const string ContainersCertsDirectory = "etc/containers/certs.d";
+
+    /// <summary>A host path given as a setting (<c>/etc/docker/certs.d</c>), relative to the root.</summary>
+    public static string FromHostPath(string absolute) => absolute.Trim('/');
+
+    /// <summary>Where the CA bundle for <paramref name="registry"/> goes in a certs.d target.</summary>
+    public static string CaFile(string target, string registry) => $"{FromHostPath(target)}/{registry}/ca.crt";
+
     /// <summary>A path inside node-agent's state directory, relative to the root.</summary>
     public static string State(params string[] parts) => string.Join('/', [StateDirectory, .. parts]);
 }

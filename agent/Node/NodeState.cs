@@ -12,6 +12,9 @@ public sealed class NodeState
     [JsonPropertyName("version")] public int Version { get; set; } = 1;
 
     [JsonPropertyName("files")] public SortedDictionary<string, ManagedFile> Files { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Directories node-agent created (relative to the root); removed only when they end up empty.</summary>
+    [JsonPropertyName("createdDirectories")] public SortedSet<string> CreatedDirectories { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class ManagedFile

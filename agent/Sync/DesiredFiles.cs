@@ -8,7 +8,7 @@ public static class DesiredFiles
 {
     /// <summary>
     /// policy.json, then the drop-in, then registries.conf: what a registry entry relies on is in
-    /// place before the entry. (CA files, written before all of these, join in with certs.d sync.)
+    /// place before the entry. CA files (<see cref="CaFiles"/>) go before all of these.
     /// </summary>
     public static IReadOnlyList<DesiredFile> From(RenderResult result) =>
     [

@@ -24,10 +24,10 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
     private readonly StateStore _store = new(paths);
 
     /// <summary>Prints a unified diff of every file that would change; writes nothing at all.</summary>
-    public SyncOutcome DryRun(IReadOnlyList<DesiredFile> desired, TextWriter output)
+    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, TextWriter output)
     {
         var state = _store.Load();
-        var changes = Effective(new FileApplier(_store).Plan(desired, state));
+        var changes = Effective(new FileApplier(_store).Plan(plan(state), state));
         foreach (var change in changes)
         {
             output.Write(UnifiedDiff.Format(change.Path, change.Before, change.After));
@@ -36,12 +36,17 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         return SyncOutcome.DryRun;
     }
 
-    public async Task<SyncOutcome> ApplyAsync(IReadOnlyList<DesiredFile> desired, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies what <paramref name="plan"/> asks for. The plan sees node-agent's ownership state as
+    /// loaded under the lock, so what it releases is decided on current records.
+    /// </summary>
+    public async Task<SyncOutcome> ApplyAsync(Func<NodeState, IReadOnlyList<DesiredFile>> plan, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
     {
         using var stateLock = StateLock.Acquire(paths, LockWait);
-        RemoveStaleTemps(desired);
         var applier = new FileApplier(_store);
         var state = _store.Load();
+        var desired = plan(state);
+        RemoveStaleTemps(desired);
         var changes = applier.Plan(desired, state);
         var effective = Effective(changes);
         if (changes.Count == 0)
@@ -64,16 +69,16 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
 
         if (effective.Any(c => RuntimeFiles.Contains(c.Path)))
         {
-            var plan = await ReloadPlan.ResolveAsync(reloadCommand, healthCommand, paths, cancellationToken).ConfigureAwait(false);
-            if (plan.ReloadCommand is null)
+            var reload = await ReloadPlan.ResolveAsync(reloadCommand, healthCommand, paths, cancellationToken).ConfigureAwait(false);
+            if (reload.ReloadCommand is null)
             {
-                Log.ReloadSkipped(logger, plan.Reason);
+                Log.ReloadSkipped(logger, reload.Reason);
             }
-            else if (!await ReloadAndCheckAsync(plan, cancellationToken).ConfigureAwait(false))
+            else if (!await ReloadAndCheckAsync(reload, cancellationToken).ConfigureAwait(false))
             {
                 var restored = applier.RollBack(changes, state);
                 Log.RolledBack(logger, restored.Count == 0 ? "(nothing to restore)" : string.Join(", ", restored));
-                if (!await ReloadAndCheckAsync(plan, cancellationToken).ConfigureAwait(false))
+                if (!await ReloadAndCheckAsync(reload, cancellationToken).ConfigureAwait(false))
                 {
                     Log.StillUnhealthy(logger);
                 }

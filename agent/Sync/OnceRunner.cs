@@ -62,13 +62,34 @@ public sealed class OnceRunner(AgentOptions options, ILogger logger, TextWriter 
         var entries = CountEntries(result.RegistriesConf);
         Log.Rendered(logger, entries, started.Elapsed.TotalMilliseconds, result.SearchDropIn is null ? "absent" : "present");
 
-        var desired = DesiredFiles.From(result);
-        var applier = new NodeApplier(new HostPaths(options.Root), logger);
+        var ca = CaRenderer.Render(new CaInputs
+        {
+            Snapshot = snapshot,
+            CaNamespace = options.CaNamespace,
+            ManagedCaConfigMap = options.ManagedCaConfigMap,
+            Now = DateTimeOffset.UtcNow,
+        });
+        foreach (var problem in ca.Problems)
+        {
+            diagnostics.WriteLine(problem.ToString());
+        }
+        var paths = new HostPaths(options.Root);
+        IReadOnlyList<DesiredFile> Plan(NodeState state)
+        {
+            var problems = new List<Problem>();
+            var caFiles = CaFiles.Desired(ca, options.CertsTargets, paths, state, problems);
+            foreach (var problem in problems)
+            {
+                diagnostics.WriteLine(problem.ToString());
+            }
+            return [.. caFiles, .. DesiredFiles.From(result)];
+        }
+        var applier = new NodeApplier(paths, logger);
         try
         {
             return options.DryRun
-                ? applier.DryRun(desired, output)
-                : await applier.ApplyAsync(desired, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
+                ? applier.DryRun(Plan, output)
+                : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -269,6 +269,7 @@ public sealed class CliTests : IDisposable
         DirectorySnapshot.Of(_work.Path).Where(e => !e.Key.StartsWith("parent", StringComparison.Ordinal)).Should().Equal(workBefore);
         Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(root, f))
-            .Should().OnlyContain(f => f.StartsWith("etc/containers/", StringComparison.Ordinal) || f.StartsWith("var/lib/node-agent/", StringComparison.Ordinal));
+            .Should().OnlyContain(f => f.StartsWith("etc/containers/", StringComparison.Ordinal) || f.StartsWith("etc/docker/certs.d/", StringComparison.Ordinal)
+                || f.StartsWith("var/lib/node-agent/", StringComparison.Ordinal));
     }
 }
