@@ -29,6 +29,10 @@ run: build ## render examples/ into ./demo-root and show what was written
 test: build deps ## everything: unit, golden, property, bad-input, crash and real-consumer tests
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
 
+e2e: build deps ## only the real-registry CA trust test: skopeo pulls through a TLS mirror on 127.0.0.1 trusting the rendered certs.d
+	NODE_AGENT_BIN=$(CURDIR)/$(BIN) $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
+		--filter "FullyQualifiedName~TlsMirrorEndToEnd" --logger "console;verbosity=detailed" $(TEST_ARGS)
+
 golden: build ## rewrite the expected files of every golden case from the current renderer (review the diff!)
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_UPDATE_GOLDEN=1 $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
 		--filter "FullyQualifiedName~Golden"

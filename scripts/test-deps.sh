@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses when they are missing and we are root, as in
 # CI; otherwise names what is missing. skopeo is the real consumer of what node-agent writes;
-# diff and patch check the dry-run diffs.
+# diff and patch check the dry-run diffs; docker-registry (distribution v2) serves the TLS mirror of
+# the CA trust end-to-end test, and openssl inspects its throw-away certificates when debugging.
 set -euo pipefail
-declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux)
+declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl)
 missing=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
