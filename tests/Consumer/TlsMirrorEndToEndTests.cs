@@ -200,6 +200,10 @@ public sealed class TlsMirrorEndToEndTests(TlsMirrorFixture fixture, ITestOutput
         using var root = Render();
         var shadow = root.File($"etc/containers/certs.d/{fixture.Registry.HostPort}");
         Directory.CreateDirectory(shadow);
+        var again = NodeAgentProcess.Run(["--once", "--manifests", fixture.ManifestsDir, "--root", root.Path, "--reload-command", ""]);
+        again.ExitCode.Should().Be(0, again.ToString());
+        again.Stderr.Should().Contain($"CA for {fixture.Registry.HostPort} is shadowed by /etc/containers/certs.d/{fixture.Registry.HostPort}",
+            "node-agent tells the admin why the pull below fails");
         using var skopeo = new NodeRootSkopeo(root.Path);
 
         foreach (var (reference, mirrored) in Pulls())
