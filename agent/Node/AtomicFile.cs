@@ -58,12 +58,20 @@ public static class AtomicFile
         SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
-    /// <summary>Creates missing directories with mode 0755 (existing ones keep theirs).</summary>
+    /// <summary>
+    /// Creates missing directories with mode 0755, whatever the umask (existing ones keep theirs).
+    /// </summary>
     public static void CreateDirectory(string directory)
     {
-        if (!Directory.Exists(directory))
+        var missing = new Stack<string>();
+        for (var d = directory; !Directory.Exists(d); d = Path.GetDirectoryName(d)!)
         {
-            Directory.CreateDirectory(directory, DirectoryMode0755);
+            missing.Push(d);
+        }
+        foreach (var d in missing)
+        {
+            Directory.CreateDirectory(d, DirectoryMode0755);
+            File.SetUnixFileMode(d, DirectoryMode0755);
         }
     }
 

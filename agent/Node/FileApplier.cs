@@ -143,7 +143,7 @@ public sealed class FileApplier(StateStore store)
     // the first one that exists; they are recorded before the write creates them.
     private void RecordCreatedDirectories(string relative, NodeState state)
     {
-        for (var directory = Parent(relative); directory.Length > 0 && !Directory.Exists(_paths.Resolve(directory)); directory = Parent(directory))
+        for (var directory = Parent(relative); directory.Length > 0 && !Path.Exists(_paths.Resolve(directory)); directory = Parent(directory))
         {
             state.CreatedDirectories.Add(directory);
         }

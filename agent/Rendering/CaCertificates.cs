@@ -57,9 +57,15 @@ public static class CaCertificates
         while ((at = text.IndexOf(Begin, at, StringComparison.Ordinal)) >= 0)
         {
             var end = text.IndexOf(End, at, StringComparison.Ordinal);
+            var next = text.IndexOf(Begin, at + Begin.Length, StringComparison.Ordinal);
             if (end < 0)
             {
-                break; // A truncated block: whatever parsed before it still counts.
+                break; // A truncated last block: whatever parsed before it still counts.
+            }
+            if (next >= 0 && next < end)
+            {
+                at = next; // A truncated block: its END belongs to the next certificate.
+                continue;
             }
             var body = text[(at + Begin.Length)..end];
             if (TryBase64(body, out var der))

@@ -79,8 +79,10 @@ public static class CaRenderer
                 keys[directory].Add($"{subject} {key}");
             }
         }
-        var bundles = certificates.Select(c => new CaBundle(c.Key, CaCertificates.ToPem(c.Value), c.Value, keys[c.Key])).ToList();
-        keep.ExceptWith(certificates.Keys);
+        // A registry with any unusable value keeps its previous file whole: rewriting it from the
+        // values that did parse would drop the certificates the bad value used to carry.
+        var bundles = certificates.Where(c => !keep.Contains(c.Key))
+            .Select(c => new CaBundle(c.Key, CaCertificates.ToPem(c.Value), c.Value, keys[c.Key])).ToList();
         return new CaRenderResult(bundles, keep, problems);
     }
 

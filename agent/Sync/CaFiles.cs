@@ -20,13 +20,9 @@ public static class CaFiles
             foreach (var target in targets)
             {
                 var file = HostPaths.CaFile(target, bundle.Directory);
-                try
+                if (Unusable(file, paths) is { } reason)
                 {
-                    SafePath.Check(paths, file);
-                }
-                catch (UnsafePathException e)
-                {
-                    problems.Add(Problem.Warning(new FieldRef(string.Join(", ", bundle.Keys), ""), $"refused to write /{file}: {e.Message}"));
+                    problems.Add(Problem.Warning(new FieldRef(string.Join(", ", bundle.Keys), ""), $"refused to write /{file}: {reason}"));
                     keep.Add(bundle.Directory);
                     continue;
                 }
@@ -35,20 +31,46 @@ public static class CaFiles
             }
             WarnIfShadowed(bundle, targets, paths, problems);
         }
-        // CA files node-agent wrote whose key went away: released (removed, or the admin's original put back).
-        foreach (var target in targets)
+        // CA files node-agent wrote that are no longer wanted: their key went away, or their target
+        // was dropped from CertsTargets (a stale copy there would be read first and hide the new
+        // CA). Each is released: removed, or the admin's original put back.
+        var targetPrefixes = targets.Select(t => HostPaths.FromHostPath(t) + "/").ToList();
+        foreach (var managed in state.Files.Keys.Where(f => f.EndsWith("/ca.crt", StringComparison.Ordinal) && !wanted.Contains(f)))
         {
-            var prefix = HostPaths.FromHostPath(target) + "/";
-            foreach (var managed in state.Files.Keys.Where(f => f.StartsWith(prefix, StringComparison.Ordinal) && f.EndsWith("/ca.crt", StringComparison.Ordinal)))
+            var registry = Path.GetFileName(Path.GetDirectoryName(managed))!;
+            var underCurrentTarget = targetPrefixes.Any(p => managed.StartsWith(p, StringComparison.Ordinal));
+            if (underCurrentTarget && keep.Contains(registry))
             {
-                var registry = managed[prefix.Length..^"/ca.crt".Length];
-                if (!wanted.Contains(managed) && !keep.Contains(registry))
-                {
-                    desired.Add(new DesiredFile(managed, null));
-                }
+                continue;
             }
+            if (Unusable(managed, paths) is { } reason)
+            {
+                problems.Add(Problem.Warning(new FieldRef($"/{managed}", ""), $"left as it is: {reason}"));
+                continue;
+            }
+            desired.Add(new DesiredFile(managed, null));
         }
         return desired;
+    }
+
+    // Why a CA path cannot be used, or null: a symbolic link on the way, or something other than
+    // a directory or a file where each is expected. Refusing one key never stops the others.
+    private static string? Unusable(string file, HostPaths paths)
+    {
+        try
+        {
+            SafePath.Check(paths, file);
+        }
+        catch (UnsafePathException e)
+        {
+            return e.Message;
+        }
+        var directory = paths.Resolve(Path.GetDirectoryName(file)!);
+        if (File.Exists(directory))
+        {
+            return $"{directory} is a file, not a directory";
+        }
+        return Directory.Exists(paths.Resolve(file)) ? $"{paths.Resolve(file)} is a directory, not a file" : null;
     }
 
     // containers/image reads only the first existing of /etc/containers/certs.d/<h> and

@@ -169,9 +169,6 @@ public sealed class CaSyncTests : IDisposable
         AssertNoTempFiles();
     }
 
-    // KNOWN BUG (reported): when both ConfigMaps carry the same registry and the user's value turns
-    // bad, the bundle is rewritten with the managed certificates only; the user's last good CA is lost.
-    [Trait("KnownBug", "shared-bundle-bad-user-value")]
     [Fact]
     public void A_bad_user_value_in_a_shared_bundle_keeps_the_old_bundle()
     {
@@ -310,9 +307,6 @@ public sealed class CaSyncTests : IDisposable
         Warnings(result).Should().Contain(l => l.Contains("refused to write /etc/docker/certs.d/victim.example/ca.crt", StringComparison.Ordinal));
     }
 
-    // KNOWN BUG (reported): releasing a key whose directory was replaced by a symlink throws out of
-    // the plan, so the whole run fails with exit 1 and no other key or file is synced.
-    [Trait("KnownBug", "release-through-symlink-fails-run")]
     [Fact]
     public void A_symlink_planted_over_a_managed_directory_is_not_followed_when_the_key_goes()
     {
@@ -328,12 +322,6 @@ public sealed class CaSyncTests : IDisposable
         Warnings(result).Should().Contain(l => l.Contains("victim.example", StringComparison.Ordinal) && l.Contains("symbolic link", StringComparison.Ordinal));
     }
 
-    // KNOWN BUG (reported): something that is not a directory where a registry directory belongs (a
-    // stray file named like the registry), or a directory where ca.crt belongs, makes the write
-    // throw: the run exits 1 part-way, after some ca.crt files and before registries.conf, and the
-    // stray file is recorded in state.json as a directory node-agent created. Like a symlink, it
-    // should refuse that one key with a warning and let everything else sync.
-    [Trait("KnownBug", "path-in-the-way-fails-run")]
     [Theory]
     [InlineData("a file where the registry directory belongs", "etc/docker/certs.d/blocked.example", false)]
     [InlineData("a directory where ca.crt belongs", "etc/docker/certs.d/blocked.example/ca.crt", true)]
@@ -406,9 +394,6 @@ public sealed class CaSyncTests : IDisposable
         AssertNoTempFiles();
     }
 
-    // KNOWN BUG (reported): a target dropped from CertsTargets keeps node-agent's files forever; the
-    // stale copy then shadows the current one in /etc/docker/certs.d.
-    [Trait("KnownBug", "dropped-target-stale-copy")]
     [Fact]
     public void Dropping_a_target_does_not_leave_a_stale_copy_that_shadows_the_current_ca()
     {
@@ -487,9 +472,6 @@ public sealed class CaSyncTests : IDisposable
         AdminFilesUnchanged(admin);
     }
 
-    // KNOWN BUG (reported): directories are created with mkdir(0755), which the process umask
-    // narrows (0700 under umask 077); only files get their mode set explicitly after creation.
-    [Trait("KnownBug", "directory-mode-follows-umask")]
     [Fact]
     public void Files_are_0644_and_created_directories_0755_even_under_a_strict_umask()
     {
