@@ -38,6 +38,10 @@ public static partial class Log
     [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "dry run: {Changes} file(s) would change; nothing written")]
     public static partial void DryRun(ILogger logger, int changes);
 
+    [LoggerMessage(EventId = 34, Level = LogLevel.Warning,
+        Message = "took over {Path}, which node-agent did not write; the original is kept in {Copy} and put back when node-agent stops managing the file")]
+    public static partial void TookOver(ILogger logger, string path, string copy);
+
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "no runtime reload: {Reason}")]
     public static partial void ReloadSkipped(ILogger logger, string reason);
 

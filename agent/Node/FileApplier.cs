@@ -57,8 +57,10 @@ public sealed class FileApplier(StateStore store)
     /// Applies the changes in order. Ownership is recorded before each write, so a crash between
     /// the two can never make node-agent mistake its own content for a foreign original.
     /// </summary>
-    public void Apply(IReadOnlyList<FileChange> changes, NodeState state)
+    /// <returns>The files taken over from someone else, whose originals were kept.</returns>
+    public IReadOnlyList<string> Apply(IReadOnlyList<FileChange> changes, NodeState state)
     {
+        var takenOver = new List<string>();
         foreach (var change in changes)
         {
             if (!change.Release && !state.Files.ContainsKey(change.Path))
@@ -66,6 +68,7 @@ public sealed class FileApplier(StateStore store)
                 if (change.Before is not null)
                 {
                     store.WriteCopy(StateStore.OriginalCopy(change.Path), change.Before);
+                    takenOver.Add(change.Path);
                 }
                 state.Files[change.Path] = new ManagedFile { OriginalSaved = change.Before is not null };
                 RecordCreatedDirectories(change.Path, state);
@@ -78,6 +81,7 @@ public sealed class FileApplier(StateStore store)
             }
         }
         store.Save(state);
+        return takenOver;
     }
 
     /// <summary>Records the applied content as last-known-good and lets go of released files.</summary>

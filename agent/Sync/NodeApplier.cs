@@ -54,7 +54,10 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
             Log.NothingToWrite(logger);
             return SyncOutcome.Unchanged;
         }
-        applier.Apply(changes, state);
+        foreach (var path in applier.Apply(changes, state))
+        {
+            Log.TookOver(logger, path, StateStore.OriginalCopy(path));
+        }
         foreach (var change in effective)
         {
             var action = Describe(change);
