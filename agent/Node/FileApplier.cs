@@ -70,11 +70,18 @@ public sealed class FileApplier(StateStore store)
                     store.WriteCopy(StateStore.OriginalCopy(change.Path), change.Before);
                     takenOver.Add(change.Path);
                 }
-                state.Files[change.Path] = new ManagedFile { OriginalSaved = change.Before is not null };
+                state.Files[change.Path] = new ManagedFile
+                {
+                    OriginalSaved = change.Before is not null,
+                    OriginalMode = change.Before is null ? null : (int)File.GetUnixFileMode(_paths.Resolve(change.Path)),
+                };
                 RecordCreatedDirectories(change.Path, state);
                 store.Save(state);
             }
-            WriteOrRemove(change.Path, change.After);
+            var restoring = change.Release && state.Files.TryGetValue(change.Path, out var released) && released.OriginalMode is { } mode
+                ? (UnixFileMode)mode
+                : AtomicFile.FileMode0644;
+            WriteOrRemove(change.Path, change.After, restoring);
             if (state.Files.TryGetValue(change.Path, out var managed) && !change.Release)
             {
                 managed.WrittenSha256 = Sha256(change.After);
@@ -178,13 +185,13 @@ public sealed class FileApplier(StateStore store)
         return slash < 0 ? "" : relative[..slash];
     }
 
-    private void WriteOrRemove(string relative, byte[]? content)
+    private void WriteOrRemove(string relative, byte[]? content, UnixFileMode mode = AtomicFile.FileMode0644)
     {
         SafePath.Check(_paths, relative);
         var path = _paths.Resolve(relative);
         if (content is not null)
         {
-            AtomicFile.Write(path, content);
+            AtomicFile.Write(path, content, mode);
         }
         else if (File.Exists(path))
         {

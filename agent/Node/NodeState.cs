@@ -22,6 +22,9 @@ public sealed class ManagedFile
     /// <summary>True when a foreign file was there first; its copy is under <c>originals/</c>.</summary>
     [JsonPropertyName("originalSaved")] public bool OriginalSaved { get; set; }
 
+    /// <summary>The kept original's permission bits, so it comes back as it was (not as 0644).</summary>
+    [JsonPropertyName("originalMode")] public int? OriginalMode { get; set; }
+
     /// <summary>Null until an apply succeeded; then whether the good state had the file at all.</summary>
     [JsonPropertyName("lastGoodPresent")] public bool? LastGoodPresent { get; set; }
 

@@ -57,6 +57,19 @@ public sealed class FileApplierTests : IDisposable
     }
 
     [Fact]
+    public void A_released_original_gets_its_own_mode_back()
+    {
+        var path = _root.Write(DropIn, "admin's\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        Apply(new DesiredFile(DropIn, Bytes("ours\n")));
+        File.GetUnixFileMode(path).Should().Be(AtomicFile.FileMode0644, "node-agent's own file is 0644");
+
+        Apply(new DesiredFile(DropIn, null));
+        File.GetUnixFileMode(path).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        _root.Read(DropIn).Should().Be("admin's\n");
+    }
+
+    [Fact]
     public void A_file_node_agent_created_is_removed_when_released()
     {
         Apply(new DesiredFile(DropIn, Bytes("ours\n")));
