@@ -8,6 +8,9 @@ namespace NodeAgent.Node;
 /// </summary>
 public sealed class StateLock : IDisposable
 {
+    // EWOULDBLOCK: .NET reports its own refused lock on open as an IOException with the errno.
+    private const int SharingViolation = 11;
+
     private readonly FileStream _stream;
 
     private StateLock(FileStream stream) => _stream = stream;
@@ -18,25 +21,46 @@ public sealed class StateLock : IDisposable
         SafePath.Check(paths, relative);
         var path = paths.Resolve(relative);
         AtomicFile.CreateDirectory(Path.GetDirectoryName(path)!);
-        // FileShare.ReadWrite: the exclusion comes from flock below, not from .NET's own sharing check.
-        var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.ReadWrite,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
         var deadline = DateTime.UtcNow + wait;
-        while (!TryLock(stream.SafeFileHandle))
+        while (true)
         {
+            if (TryAcquire(path) is { } stream)
+            {
+                return new StateLock(stream);
+            }
             if (DateTime.UtcNow >= deadline)
             {
-                stream.Dispose();
                 throw new IOException($"another node-agent holds {path}; gave up after {wait.TotalSeconds:0} s");
             }
             Thread.Sleep(100);
         }
-        return new StateLock(stream);
+    }
+
+    // .NET takes an advisory lock of its own when it opens a file, so while another process holds
+    // the flock the open itself can fail: either way the lock is held and the caller waits.
+    private static FileStream? TryAcquire(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.ReadWrite,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException e) when (e.HResult == SharingViolation)
+        {
+            return null;
+        }
+        if (TryLock(stream.SafeFileHandle))
+        {
+            return stream;
+        }
+        stream.Dispose();
+        return null;
     }
 
     private static bool TryLock(SafeFileHandle handle)

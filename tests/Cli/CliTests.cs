@@ -254,6 +254,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_runs_on_one_root_take_turns()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 3)
+            .Select(_ => Task.Run(() => Once(RepoPaths.Examples, Root, "--reload-command", ""))));
+        foreach (var result in results)
+        {
+            result.ExitCode.Should().Be(0, result.ToString());
+        }
+        results.Count(r => r.Stderr.Contains("created etc/containers/registries.conf", StringComparison.Ordinal))
+            .Should().Be(1, "one run writes, the others wait for its lock and find nothing to do");
+    }
+
+    [Fact]
     public void Nothing_is_written_outside_the_root()
     {
         var parent = _work.File("parent");
