@@ -87,14 +87,17 @@ public sealed class KubeClient : IDisposable
     /// <summary>How long a list or get may take; a watch is bounded by its timeoutSeconds instead.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long past its timeoutSeconds a silent watch is given before it is dropped as stalled.</summary>
-    public static readonly TimeSpan WatchGrace = TimeSpan.FromSeconds(30);
+    /// <summary>The default <see cref="WatchGrace"/>.</summary>
+    public static readonly TimeSpan DefaultWatchGrace = TimeSpan.FromSeconds(30);
 
     private readonly KubeConfig _config;
     private readonly HttpClient _http;
     private readonly X509Certificate2Collection _trusted = [];
     private readonly X509Certificate2? _clientCertificate;
     private string? _lastToken;
+
+    /// <summary>How long past its timeoutSeconds a watch may last before it is dropped as stalled (a half-open connection).</summary>
+    public TimeSpan WatchGrace { get; init; } = DefaultWatchGrace;
 
     public KubeClient(KubeConfig config)
     {
@@ -229,7 +232,7 @@ public sealed class KubeClient : IDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"{type.Path}: the watch sent nothing for {timeoutSeconds}s + {WatchGrace.TotalSeconds}s");
+                throw new TimeoutException($"{type.Path}: the watch did not end within its timeoutSeconds ({timeoutSeconds}) + {WatchGrace.TotalSeconds}s");
             }
             if (line is null)
             {

@@ -239,6 +239,98 @@ public sealed class KubeClientTests : IAsyncLifetime, IDisposable
         stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2));
     }
 
+    [Fact]
+    public async Task A_watch_that_outlives_its_timeout_is_dropped_as_stalled()
+    {
+        using var client = new KubeClient(Config()) { WatchGrace = TimeSpan.FromMilliseconds(200) };
+        using var deadline = new CancellationTokenSource(Deadline);
+
+        var act = async () =>
+        {
+            await foreach (var _ in client.WatchAsync(ResourceType.ImageDigestMirrorSets, "42", null, 1, deadline.Token))
+            {
+            }
+        };
+
+        await act.Should().ThrowAsync<TimeoutException>();
+        deadline.IsCancellationRequested.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task An_ERROR_event_other_than_gone_carries_its_code()
+    {
+        _idms.Error(500);
+        using var client = new KubeClient(Config());
+        using var deadline = new CancellationTokenSource(Deadline);
+
+        var thrown = await ((Func<Task>)(() => Drain(client, deadline.Token))).Should().ThrowAsync<KubeApiException>();
+
+        thrown.Which.StatusCode.Should().Be(500);
+        thrown.Which.IsGone.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Connects_with_a_kubeconfig_file_using_a_relative_CA_file_and_client_certificate_data()
+    {
+        _server.RequiredToken = null;
+        _server.RequireClientCertificate = true;
+        using var certificate = _server.Pki.Issue("system:admin", serverAuth: false);
+        _dir.Write("kube/ca.crt", _server.Pki.CaPem);
+        static string B64(string text) => Convert.ToBase64String(Encoding.ASCII.GetBytes(text));
+        var path = _dir.Write("kube/config", $"""
+            apiVersion: v1
+            kind: Config
+            current-context: admin
+            contexts:
+            - name: admin
+              context: {"{"}cluster: fake, user: admin{"}"}
+            clusters:
+            - name: fake
+              cluster:
+                server: {_server.Url.ToString().TrimEnd('/')}
+                certificate-authority: ca.crt
+            users:
+            - name: admin
+              user:
+                client-certificate-data: {B64(ApiPki.CertificatePem(certificate))}
+                client-key-data: {B64(ApiPki.KeyPem(certificate))}
+            """);
+        _idms.Add(Idms("a", "7"));
+        using var client = new KubeClient(KubeConfig.Resolve(path, _ => null, _dir.File("no-sa"))!);
+
+        var list = await client.ListAsync(ResourceType.ImageDigestMirrorSets, null, CancellationToken.None);
+
+        list.Items.Should().ContainSingle();
+        _server.LastClientSubject.Should().Be("CN=system:admin");
+    }
+
+    [Fact]
+    public async Task Connects_in_cluster_with_the_service_account_token_and_CA()
+    {
+        _dir.Write("sa/token", "s3cret\n");
+        _dir.Write("sa/ca.crt", _server.Pki.CaPem);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["KUBERNETES_SERVICE_HOST"] = "127.0.0.1",
+            ["KUBERNETES_SERVICE_PORT"] = _server.Url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        using var client = new KubeClient(KubeConfig.Resolve(null, env.GetValueOrDefault, _dir.File("sa"))!);
+
+        var list = await client.ListAsync(ResourceType.ImageDigestMirrorSets, null, CancellationToken.None);
+
+        list.ResourceVersion.Should().Be("1");
+    }
+
+    [Fact]
+    public void Unusable_certificate_material_is_a_configuration_error()
+    {
+        var badCa = () => new KubeClient(Config() with { CertificateAuthority = Encoding.ASCII.GetBytes("not a certificate") });
+        var keyWithoutCertificate = () => new KubeClient(Config() with { ClientKey = Encoding.ASCII.GetBytes("KEY") });
+
+        badCa.Should().Throw<KubeConfigException>().Where(e => e.Field == "certificate-authority");
+        keyWithoutCertificate.Should().Throw<KubeConfigException>().Where(e => e.Field == "client-certificate");
+    }
+
     private static async Task Drain(KubeClient client, CancellationToken cancellationToken)
     {
         await foreach (var _ in client.WatchAsync(ResourceType.ImageDigestMirrorSets, "42", null, 300, cancellationToken))
