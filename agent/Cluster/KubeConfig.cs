@@ -129,7 +129,7 @@ public sealed record KubeConfig
         }
         catch (ManifestException e)
         {
-            throw new KubeConfigException(path, "", e.Reason);
+            throw new KubeConfigException(e.Location, "", e.Reason);
         }
         if (root is not JsonObject config)
         {

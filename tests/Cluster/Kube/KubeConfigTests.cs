@@ -123,6 +123,16 @@ public sealed class KubeConfigTests : IDisposable
     }
 
     [Fact]
+    public void Invalid_YAML_names_the_file_and_line()
+    {
+        var path = _dir.Write("kubeconfig", "current-context: main\nclusters: [\n");
+
+        var act = () => KubeConfig.Load(path);
+
+        act.Should().Throw<KubeConfigException>().Where(e => e.Origin.StartsWith(path + ":", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void In_cluster_reads_the_service_account_directory_and_service_address()
     {
         _dir.Write("sa/token", "sa-token\n");
