@@ -174,18 +174,10 @@ public sealed class KubeClient : IDisposable
         using var response = await SendAsync($"{type.Path}?{query}", timeout.Token).ConfigureAwait(false);
         var list = await response.Content.ReadFromJsonAsync(KubeClientJsonContext.Default.ListEnvelope, timeout.Token).ConfigureAwait(false)
             ?? throw new KubeApiException((int)response.StatusCode, "BadResponse", $"{type.Path}: the list is null");
-        var kind = list.Kind is { } k && k.EndsWith("List", StringComparison.Ordinal) ? k[..^4] : null;
         var items = list.Items ?? [];
         foreach (var item in items)
         {
-            if (item["apiVersion"] is null)
-            {
-                item["apiVersion"] = list.ApiVersion ?? type.ApiVersion;
-            }
-            if (item["kind"] is null && kind is not null)
-            {
-                item["kind"] = kind;
-            }
+            ObjectDecoder.TakeTypeFromList(item, list.ApiVersion ?? type.ApiVersion, list.Kind);
         }
         return new KubeList(list.Metadata?.ResourceVersion ?? "", items);
     }

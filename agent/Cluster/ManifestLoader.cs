@@ -194,26 +194,14 @@ public sealed class ManifestLoader
         var kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var ks) ? ks : null;
         if (kind is not null && kind.EndsWith("List", StringComparison.Ordinal) && obj["items"] is JsonArray items)
         {
-            // Items of a typed list (as the API server returns it) may leave out apiVersion and
-            // kind; like apimachinery, take them from the list.
-            var itemKind = kind == "List" ? null : kind[..^"List".Length];
+            var listApiVersion = obj["apiVersion"] is JsonValue a && a.TryGetValue<string>(out var av) ? av : null;
             for (var i = 0; i < items.Count; i++)
             {
                 if (items[i] is not JsonObject item)
                 {
                     throw new ManifestException(location, $"items[{i}]: expected an object");
                 }
-                if (itemKind is not null)
-                {
-                    if (item["kind"] is null)
-                    {
-                        item["kind"] = itemKind;
-                    }
-                    if (item["apiVersion"] is null && obj["apiVersion"] is JsonValue listApiVersion)
-                    {
-                        item["apiVersion"] = listApiVersion.DeepClone();
-                    }
-                }
+                ObjectDecoder.TakeTypeFromList(item, listApiVersion, kind);
                 AddObject($"{location}: items[{i}]", item);
             }
             return;

@@ -48,6 +48,27 @@ public static partial class ObjectDecoder
         };
     }
 
+    /// <summary>
+    /// Items of a typed list (<c>ImageDigestMirrorSetList</c>, as the API server returns it) may
+    /// leave out apiVersion and kind; like apimachinery, they take them from the list. Items of a
+    /// plain <c>List</c> must name their own type.
+    /// </summary>
+    public static void TakeTypeFromList(JsonObject item, string? listApiVersion, string? listKind)
+    {
+        if (listKind is null || listKind == "List" || !listKind.EndsWith("List", StringComparison.Ordinal))
+        {
+            return;
+        }
+        if (item["kind"] is null)
+        {
+            item["kind"] = listKind[..^"List".Length];
+        }
+        if (item["apiVersion"] is null && listApiVersion is not null)
+        {
+            item["apiVersion"] = listApiVersion;
+        }
+    }
+
     /// <summary>Decodes <paramref name="node"/> as <paramref name="kind"/>; throws <see cref="ObjectDecodeException"/>.</summary>
     public static KubeObject Decode(WatchedKind kind, JsonObject node) => kind switch
     {
