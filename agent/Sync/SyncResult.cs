@@ -1,0 +1,28 @@
+namespace NodeAgent.Sync;
+
+/// <summary>
+/// What one reconcile pass did: the outcome plus the counts that metrics, <c>/readyz</c> and
+/// systemd's <c>STATUS=</c> report.
+/// </summary>
+public sealed record SyncResult(SyncOutcome Outcome)
+{
+    /// <summary>Files whose bytes changed on disk (written, created, removed or restored).</summary>
+    public int FilesChanged { get; init; }
+
+    /// <summary>Reload commands run, including the one after a rollback.</summary>
+    public int Reloads { get; init; }
+
+    /// <summary>Reloads or health checks that failed.</summary>
+    public int FailedReloads { get; init; }
+
+    /// <summary>Errors found in the input (the render, or objects that did not decode).</summary>
+    public int RenderErrors { get; init; }
+
+    /// <summary>The earliest notAfter of the CA certificates rendered, when there are any.</summary>
+    public DateTimeOffset? CaEarliestExpiry { get; init; }
+
+    /// <summary>One human line: what happened, or why it failed.</summary>
+    public string Summary { get; init; } = "";
+
+    public bool Succeeded => Outcome is SyncOutcome.Applied or SyncOutcome.Unchanged or SyncOutcome.DryRun;
+}
