@@ -1,6 +1,8 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using NodeAgent.Cluster;
 using NodeAgent.Configuration;
 using NodeAgent.Hosting;
 using NodeAgent.Logging;
@@ -28,11 +30,13 @@ public static class Program
                 return ExitCodes.Success;
             }
             options = OptionsLoader.Load(commandLine, Environment.GetEnvironmentVariables());
-            if (!options.Once || options.Manifests is null)
+            if (!options.Once && options.Manifests is not null)
             {
-                throw new UsageException(
-                    "reading from the API server (the daemon, and --once without --manifests) is not part of this version; " +
-                    "use --once --manifests PATH");
+                throw new UsageException("--manifests renders once: add --once (the daemon reads the API server)");
+            }
+            if (!options.Once && options.DryRun)
+            {
+                throw new UsageException("--dry-run needs --once");
             }
         }
         catch (UsageException e)
@@ -43,22 +47,69 @@ public static class Program
 
         using var loggerFactory = CreateLoggerFactory(options);
         var logger = loggerFactory.CreateLogger("node-agent");
-        Log.Starting(logger, Version, options.DryRun ? "once (dry run)" : "once", options.Root,
+        var mode = options.Once ? (options.DryRun ? "once (dry run)" : "once") : "daemon";
+        Log.Starting(logger, Version, mode, options.Root,
             options.ReloadCommand switch { null => "default", "" => "disabled", var command => command });
+
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        using var terminate = StopOn(PosixSignal.SIGTERM, stop, logger);
+        using var interrupt = StopOn(PosixSignal.SIGINT, stop, logger);
+
+        if (options.Once && options.Manifests is not null)
         {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        var outcome = await new OnceRunner(options, logger, Console.Out, Console.Error).RunAsync(stop.Token).ConfigureAwait(false);
-        return outcome switch
+            return ExitCode(await new OnceRunner(options, null, logger, Console.Out, Console.Error).RunAsync(stop.Token).ConfigureAwait(false));
+        }
+        KubeClient client;
+        try
         {
-            SyncOutcome.Applied or SyncOutcome.Unchanged or SyncOutcome.DryRun => ExitCodes.Success,
-            SyncOutcome.InvalidInput => ExitCodes.InvalidInput,
-            _ => ExitCodes.RuntimeFailure,
-        };
+            var config = KubeConfig.Resolve(options.Kubeconfig, Environment.GetEnvironmentVariable);
+            if (config is null)
+            {
+                Console.Error.WriteLine("error: cluster unreachable: no API server configured: give --kubeconfig, set KUBECONFIG, " +
+                    "or run in a pod with a service account (KUBERNETES_SERVICE_HOST); node-agent never guesses localhost");
+                return ExitCodes.ClusterUnreachable;
+            }
+            client = new KubeClient(config);
+        }
+        catch (KubeConfigException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        using (client)
+        {
+            if (options.Once)
+            {
+                return ExitCode(await new OnceRunner(options, client, logger, Console.Out, Console.Error).RunAsync(stop.Token).ConfigureAwait(false));
+            }
+            using var notifier = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable);
+            using var metrics = new AgentMetrics(Version);
+            await new Daemon(options, client, logger, notifier, metrics).RunAsync(stop.Token).ConfigureAwait(false);
+            Log.Stopped(logger);
+            return ExitCodes.Success;
+        }
     }
+
+    private static int ExitCode(SyncOutcome outcome) => outcome switch
+    {
+        SyncOutcome.Applied or SyncOutcome.Unchanged or SyncOutcome.DryRun => ExitCodes.Success,
+        SyncOutcome.InvalidInput => ExitCodes.InvalidInput,
+        SyncOutcome.ClusterUnreachable => ExitCodes.ClusterUnreachable,
+        _ => ExitCodes.RuntimeFailure,
+    };
+
+    // SIGTERM (systemd, kubelet) and SIGINT end the run the same way: the pass in progress
+    // finishes and the process exits 0.
+    private static PosixSignalRegistration StopOn(PosixSignal signal, CancellationTokenSource stop, ILogger logger) =>
+        PosixSignalRegistration.Create(signal, context =>
+        {
+            context.Cancel = true;
+            if (!stop.IsCancellationRequested)
+            {
+                Log.Stopping(logger, signal.ToString());
+                stop.Cancel();
+            }
+        });
 
     public static string Version { get; } =
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";

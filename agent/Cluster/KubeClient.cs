@@ -96,6 +96,12 @@ public sealed class KubeClient : IDisposable
     private readonly X509Certificate2? _clientCertificate;
     private string? _lastToken;
 
+    /// <summary>The API server's URL.</summary>
+    public Uri Server => _config.Server;
+
+    /// <summary>Where the connection came from: the kubeconfig file or the service account.</summary>
+    public string Source => _config.Source;
+
     /// <summary>How long past its timeoutSeconds a watch may last before it is dropped as stalled (a half-open connection).</summary>
     public TimeSpan WatchGrace { get; init; } = DefaultWatchGrace;
 

@@ -27,9 +27,9 @@ public sealed record CommandLine(
         node-agent: renders the node's container registry configuration from OpenShift image objects.
 
         Usage:
-          node-agent [options]                     daemon: list+watch the API server (not in this version)
+          node-agent [options]                     daemon: list+watch the API server, apply every change
           node-agent --once --manifests PATH ...   render once from files, no cluster needed
-          node-agent --once [options]              render once from the API server (not in this version)
+          node-agent --once [options]              render once from the API server and exit
 
         Options:
           --manifests PATH        file or directory (recursive) of *.yaml, *.yml, *.json manifests;
@@ -43,16 +43,24 @@ public sealed record CommandLine(
                                   (default with the default reload: systemctl is-active --quiet crio.service)
           --dry-run               write nothing; print a unified diff of every file that would change
           --config FILE           settings as JSON; command line > NODEAGENT_<Setting> > file > defaults
-          --kubeconfig FILE       API server credentials (daemon; not in this version)
+          --kubeconfig FILE       API server credentials; else KUBECONFIG; else the pod's service
+                                  account; else exit 3 (never localhost)
           --node-name NAME        this node's name (default NODE_NAME, then the host name)
-          --listen ADDR:PORT      daemon HTTP endpoints (not in this version)
+          --listen ADDR:PORT      daemon HTTP: /healthz, /readyz (200 once synced), /metrics
+                                  (Prometheus text), e.g. 127.0.0.1:9101
           --log-level LEVEL       Trace, Debug, Information (default), Warning or Error
           -h, --help              show this help
           --version               show the version
 
         Files written below the root: etc/containers/registries.conf, etc/containers/policy.json,
         etc/containers/registries.conf.d/01-image-searchRegistries.conf (while the Image sets
-        containerRuntimeSearchRegistries), and node-agent's state in var/lib/node-agent/.
+        containerRuntimeSearchRegistries), etc/docker/certs.d/<host[:port]>/ca.crt for the
+        additionalTrustedCA ConfigMap, and node-agent's state in var/lib/node-agent/.
+
+        The daemon lists every kind, then watches; it renders only from a complete snapshot, keeps
+        the files on invalid input, retries the API server with a jittered backoff capped at
+        BackoffCapSeconds (10), and exits 0 on SIGTERM after the pass in progress. Under systemd
+        (Type=notify) it sends READY=1 after the first attempt and logs with journal priorities.
 
         Exit codes: 0 success (also --dry-run), 1 runtime failure (I/O, reload failed and rolled
         back), 2 invalid input or usage (nothing below the root is touched), 3 cluster unreachable.

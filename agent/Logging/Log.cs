@@ -4,7 +4,8 @@ namespace NodeAgent.Logging;
 
 /// <summary>
 /// Every log message node-agent writes, source-generated, with stable event ids per area:
-/// 1–9 start, 10–19 input, 20–29 render, 30–39 files, 40–49 reload and rollback.
+/// 1–9 start, 10–19 input, 20–29 render, 30–39 files, 40–49 reload and rollback, 50–59 failures,
+/// 60–69 API server lists and watches, 70–79 the daemon.
 /// </summary>
 public static partial class Log
 {
@@ -59,4 +60,59 @@ public static partial class Log
 
     [LoggerMessage(EventId = 50, Level = LogLevel.Error, Message = "{Message}")]
     public static partial void Failed(ILogger logger, string message);
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Debug, Message = "listed {Resource}: {Items} object(s) at resourceVersion {ResourceVersion}")]
+    public static partial void Listed(ILogger logger, string resource, int items, string resourceVersion);
+
+    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "{Resource}: {Error}; retrying in {DelayMs:0} ms (attempt {Attempt})")]
+    public static partial void WatchFailed(ILogger logger, string resource, string error, double delayMs, int attempt);
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Warning,
+        Message = "{Resource}: the API server does not serve {Path} (is its CRD installed?); treating it as empty and checking again in {DelayS:0} s")]
+    public static partial void NotServed(ILogger logger, string resource, string path, double delayS);
+
+    [LoggerMessage(EventId = 63, Level = LogLevel.Information, Message = "{Resource}: resourceVersion {ResourceVersion} is too old (410 Gone); listing again")]
+    public static partial void Relisting(ILogger logger, string resource, string resourceVersion);
+
+    [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "{Resource}: back after {Failures} failed attempt(s)")]
+    public static partial void Recovered(ILogger logger, string resource, int failures);
+
+    [LoggerMessage(EventId = 65, Level = LogLevel.Information, Message = "CA ConfigMap: now following {ConfigMap} (named by Image/cluster spec.additionalTrustedCA.name)")]
+    public static partial void FollowingCaConfigMap(ILogger logger, string configMap);
+
+    [LoggerMessage(EventId = 66, Level = LogLevel.Debug, Message = "{Resource}: {Type} {Name} at resourceVersion {ResourceVersion}")]
+    public static partial void WatchEventReceived(ILogger logger, string resource, string type, string name, string resourceVersion);
+
+    [LoggerMessage(EventId = 67, Level = LogLevel.Information, Message = "{Resource}: the API server serves it again")]
+    public static partial void ServedAgain(ILogger logger, string resource);
+
+    [LoggerMessage(EventId = 70, Level = LogLevel.Information, Message = "API server {Server} ({Source}); watching {Resources}")]
+    public static partial void Watching(ILogger logger, string server, string source, string resources);
+
+    [LoggerMessage(EventId = 71, Level = LogLevel.Information, Message = "serving /healthz, /readyz and /metrics on http://{Endpoint}")]
+    public static partial void Listening(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 72, Level = LogLevel.Information, Message = "waiting for {Waiting} before the first render")]
+    public static partial void WaitingForSnapshot(ILogger logger, string waiting);
+
+    [LoggerMessage(EventId = 73, Level = LogLevel.Information, Message = "sync {Outcome} in {ElapsedMs:0.0} ms: {Summary}")]
+    public static partial void Synced(ILogger logger, string outcome, double elapsedMs, string summary);
+
+    [LoggerMessage(EventId = 74, Level = LogLevel.Error, Message = "sync {Outcome} in {ElapsedMs:0.0} ms: {Summary}")]
+    public static partial void SyncFailed(ILogger logger, string outcome, double elapsedMs, string summary);
+
+    [LoggerMessage(EventId = 75, Level = LogLevel.Information, Message = "stopping ({Signal}); finishing the pass in progress")]
+    public static partial void Stopping(ILogger logger, string signal);
+
+    [LoggerMessage(EventId = 76, Level = LogLevel.Information, Message = "stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 77, Level = LogLevel.Warning, Message = "{Problem}")]
+    public static partial void InputWarning(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 78, Level = LogLevel.Error, Message = "{Problem}")]
+    public static partial void InputError(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 79, Level = LogLevel.Warning, Message = "systemd notification failed: {Detail}")]
+    public static partial void NotifyFailed(ILogger logger, string detail);
 }

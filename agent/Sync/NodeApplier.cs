@@ -40,7 +40,7 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
     /// Applies what <paramref name="plan"/> asks for. The plan sees node-agent's ownership state as
     /// loaded under the lock, so what it releases is decided on current records.
     /// </summary>
-    public async Task<SyncOutcome> ApplyAsync(Func<NodeState, IReadOnlyList<DesiredFile>> plan, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
+    public async Task<SyncResult> ApplyAsync(Func<NodeState, IReadOnlyList<DesiredFile>> plan, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
     {
         using var stateLock = StateLock.Acquire(paths, LockWait);
         var applier = new FileApplier(_store);
@@ -52,7 +52,7 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         if (changes.Count == 0)
         {
             Log.NothingToWrite(logger);
-            return SyncOutcome.Unchanged;
+            return new SyncResult(SyncOutcome.Unchanged) { Summary = "all files up to date" };
         }
         foreach (var path in applier.Apply(changes, state))
         {
@@ -67,8 +67,10 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         {
             applier.MarkGood(changes, state);
             Log.NothingToWrite(logger);
-            return SyncOutcome.Unchanged;
+            return new SyncResult(SyncOutcome.Unchanged) { Summary = "all files up to date" };
         }
+        var written = $"{effective.Count} file(s) changed";
+        var counts = new ReloadCounts();
 
         if (effective.Any(c => RuntimeFiles.Contains(c.Path)))
         {
@@ -77,28 +79,55 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
             {
                 Log.ReloadSkipped(logger, reload.Reason);
             }
-            else if (!await ReloadAndCheckAsync(reload, cancellationToken).ConfigureAwait(false))
+            else if (await ReloadAndCheckAsync(reload, counts, cancellationToken).ConfigureAwait(false) is { } failure)
             {
                 var restored = applier.RollBack(changes, state);
                 Log.RolledBack(logger, restored.Count == 0 ? "(nothing to restore)" : string.Join(", ", restored));
-                if (!await ReloadAndCheckAsync(reload, cancellationToken).ConfigureAwait(false))
+                var summary = $"{failure}; rolled back to the last good files";
+                if (await ReloadAndCheckAsync(reload, counts, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     Log.StillUnhealthy(logger);
+                    summary += ", and the runtime is still unhealthy";
                 }
-                return SyncOutcome.RolledBack;
+                return new SyncResult(SyncOutcome.RolledBack)
+                {
+                    FilesChanged = effective.Count + restored.Count,
+                    Reloads = counts.Runs,
+                    FailedReloads = counts.Failures,
+                    Summary = summary,
+                };
+            }
+            else
+            {
+                written += ", runtime reloaded";
             }
         }
         applier.MarkGood(changes, state);
-        return SyncOutcome.Applied;
+        return new SyncResult(SyncOutcome.Applied) { FilesChanged = effective.Count, Reloads = counts.Runs, Summary = written };
     }
 
-    private async Task<bool> ReloadAndCheckAsync(ReloadPlan plan, CancellationToken cancellationToken)
+    // Null when the reload and the health check passed; otherwise which one failed.
+    private async Task<string?> ReloadAndCheckAsync(ReloadPlan plan, ReloadCounts counts, CancellationToken cancellationToken)
     {
+        counts.Runs++;
         if (!await RunAsync("reload", plan.ReloadCommand!, cancellationToken).ConfigureAwait(false))
         {
-            return false;
+            counts.Failures++;
+            return $"reload failed ({plan.ReloadCommand})";
         }
-        return plan.HealthCommand is null || await RunAsync("health check", plan.HealthCommand, cancellationToken).ConfigureAwait(false);
+        if (plan.HealthCommand is not null && !await RunAsync("health check", plan.HealthCommand, cancellationToken).ConfigureAwait(false))
+        {
+            counts.Failures++;
+            return $"health check failed after the reload ({plan.HealthCommand})";
+        }
+        return null;
+    }
+
+    private sealed class ReloadCounts
+    {
+        public int Runs { get; set; }
+
+        public int Failures { get; set; }
     }
 
     private async Task<bool> RunAsync(string what, string command, CancellationToken cancellationToken)

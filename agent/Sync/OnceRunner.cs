@@ -1,23 +1,47 @@
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Cluster;
 using NodeAgent.Configuration;
 using NodeAgent.Logging;
-using NodeAgent.Node;
 using NodeAgent.Rendering;
 using NodeAgent.Resources;
 
 namespace NodeAgent.Sync;
 
 /// <summary>
-/// <c>--once --manifests</c>: one pass from files to the node. Strict: any invalid input ends the
-/// run with nothing below the root created, changed or removed.
+/// <c>--once</c>: one pass from files (<c>--manifests</c>) or from one list of every kind on the
+/// API server, through the daemon's own <see cref="SyncPass"/>. Strict: any invalid input ends
+/// the run with nothing below the root created, changed or removed.
 /// </summary>
-public sealed class OnceRunner(AgentOptions options, ILogger logger, TextWriter output, TextWriter diagnostics)
+public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogger logger, TextWriter output, TextWriter diagnostics)
 {
     public async Task<SyncOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        ClusterSnapshot snapshot;
+        IReadOnlyList<Problem> inputProblems = [];
+        if (options.Manifests is not null)
+        {
+            if (LoadManifests() is not { } loaded)
+            {
+                return SyncOutcome.InvalidInput;
+            }
+            snapshot = loaded;
+        }
+        else
+        {
+            var listed = await ListClusterAsync(cancellationToken).ConfigureAwait(false);
+            if (listed is null)
+            {
+                return SyncOutcome.ClusterUnreachable;
+            }
+            snapshot = listed.Snapshot;
+            inputProblems = listed.Problems;
+        }
+        var pass = new SyncPass(options, logger, problem => diagnostics.WriteLine(problem.ToString()));
+        var result = await pass.RunAsync(snapshot, inputProblems, options.DryRun ? output : null, cancellationToken).ConfigureAwait(false);
+        return result.Outcome;
+    }
+
+    private ClusterSnapshot? LoadManifests()
     {
         var loaded = ManifestLoader.Load(options.Manifests!, new ManifestLimits(options.MaxManifestBytes, options.MaxYamlDepth));
         foreach (var ignored in loaded.Ignored)
@@ -30,114 +54,39 @@ public sealed class OnceRunner(AgentOptions options, ILogger logger, TextWriter 
             {
                 diagnostics.WriteLine($"error: {error}");
             }
-            return SyncOutcome.InvalidInput;
+            return null;
         }
-        var snapshot = loaded.Snapshot;
-        var objects = Count(snapshot);
-        Log.ManifestsLoaded(logger, objects, options.Manifests!, snapshot.ImageDigestMirrorSets.Count,
-            snapshot.ImageTagMirrorSets.Count, snapshot.ImageContentSourcePolicies.Count,
-            snapshot.Image is null ? "absent" : "present", snapshot.ClusterVersion is null ? "absent" : "present");
+        LogLoaded(loaded.Snapshot, options.Manifests!);
+        return loaded.Snapshot;
+    }
 
-        if (!TryLoadBasePolicy(out var basePolicy))
-        {
-            return SyncOutcome.InvalidInput;
-        }
-        var started = Stopwatch.StartNew();
-        var result = Renderer.Render(new ClusterInputs
-        {
-            Snapshot = snapshot,
-            ReleaseImageOverride = options.ReleaseImage,
-            BaseSearchRegistries = options.BaseSearchRegistries,
-            BasePolicy = basePolicy,
-        });
-        foreach (var problem in result.Problems)
-        {
-            diagnostics.WriteLine(problem.ToString());
-        }
-        if (result.HasErrors)
-        {
-            Log.RenderFailed(logger, result.Problems.Count(p => p.IsError));
-            return SyncOutcome.InvalidInput;
-        }
-        var entries = CountEntries(result.RegistriesConf);
-        Log.Rendered(logger, entries, started.Elapsed.TotalMilliseconds, result.SearchDropIn is null ? "absent" : "present");
-
-        var ca = CaRenderer.Render(new CaInputs
-        {
-            Snapshot = snapshot,
-            CaNamespace = options.CaNamespace,
-            ManagedCaConfigMap = options.ManagedCaConfigMap,
-            Now = DateTimeOffset.UtcNow,
-        });
-        foreach (var problem in ca.Problems)
-        {
-            diagnostics.WriteLine(problem.ToString());
-        }
-        var paths = new HostPaths(options.Root);
-        IReadOnlyList<DesiredFile> Plan(NodeState state)
-        {
-            var problems = new List<Problem>();
-            var caFiles = CaFiles.Desired(ca, options.CertsTargets, paths, state, problems);
-            foreach (var problem in problems)
-            {
-                diagnostics.WriteLine(problem.ToString());
-            }
-            return [.. caFiles, .. DesiredFiles.From(result)];
-        }
-        var applier = new NodeApplier(paths, logger);
+    // Null when the cluster could not be read; the reason is on stderr.
+    private async Task<WatchSnapshot?> ListClusterAsync(CancellationToken cancellationToken)
+    {
+        var client = cluster ?? throw new InvalidOperationException("--once without --manifests needs the cluster connection");
+        var watcher = new ClusterWatcher(client, new WatchScope(options.CaNamespace, options.ManagedCaConfigMap), new WatchTiming(), logger);
         try
         {
-            return options.DryRun
-                ? applier.DryRun(Plan, output)
-                : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
+            var listed = await watcher.ListOnceAsync(cancellationToken).ConfigureAwait(false);
+            LogLoaded(listed.Snapshot, client.Server.ToString());
+            return listed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (Reflector.IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
-            diagnostics.WriteLine($"error: {e.Message}");
-            return SyncOutcome.Failed;
+            diagnostics.WriteLine($"error: cluster unreachable: {client.Server}: {Reflector.Describe(e)}");
+            return null;
         }
     }
 
-    private bool TryLoadBasePolicy(out JsonObject? basePolicy)
+    private void LogLoaded(ClusterSnapshot snapshot, string from)
     {
-        basePolicy = null;
-        if (options.BasePolicyFile is null)
-        {
-            return true;
-        }
-        try
-        {
-            var node = JsonNode.Parse(File.ReadAllText(options.BasePolicyFile), documentOptions: new JsonDocumentOptions { MaxDepth = options.MaxYamlDepth });
-            if (node is JsonObject obj && obj["default"] is JsonArray)
-            {
-                basePolicy = obj;
-                return true;
-            }
-            diagnostics.WriteLine($"error: BasePolicyFile {options.BasePolicyFile}: a policy must be a JSON object with a \"default\" list");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            diagnostics.WriteLine($"error: BasePolicyFile {options.BasePolicyFile}: {e.Message}");
-        }
-        return false;
+        var objects = Count(snapshot);
+        Log.ManifestsLoaded(logger, objects, from, snapshot.ImageDigestMirrorSets.Count,
+            snapshot.ImageTagMirrorSets.Count, snapshot.ImageContentSourcePolicies.Count,
+            snapshot.Image is null ? "absent" : "present", snapshot.ClusterVersion is null ? "absent" : "present");
     }
 
     private static int Count(ClusterSnapshot snapshot) =>
         (snapshot.Image is null ? 0 : 1) + (snapshot.ClusterVersion is null ? 0 : 1) + snapshot.ImageContentSourcePolicies.Count +
         snapshot.ImageDigestMirrorSets.Count + snapshot.ImageTagMirrorSets.Count + snapshot.ConfigMaps.Count;
-
-    // Line by line over the bytes: decoding and splitting the whole file into strings cost more
-    // than the count is worth for a large registries.conf.
-    private static int CountEntries(ReadOnlySpan<byte> registriesConf)
-    {
-        var count = 0;
-        foreach (var line in registriesConf.Split((byte)'\n'))
-        {
-            if (registriesConf[line].SequenceEqual("[[registry]]"u8))
-            {
-                count++;
-            }
-        }
-        return count;
-    }
 }

@@ -20,4 +20,7 @@ public enum SyncOutcome
 
     /// <summary>The reload or health check failed and the last good files were put back.</summary>
     RolledBack,
+
+    /// <summary>The API server could not be reached or read; nothing was written.</summary>
+    ClusterUnreachable,
 }

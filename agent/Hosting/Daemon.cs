@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using NodeAgent.Cluster;
+using NodeAgent.Configuration;
+using NodeAgent.Logging;
+using NodeAgent.Rendering;
+using NodeAgent.Sync;
+
+namespace NodeAgent.Hosting;
+
+/// <summary>
+/// The daemon: watches keep the cluster in memory, and one loop renders and applies whenever it
+/// changed, always from a complete snapshot and with the same <see cref="SyncPass"/> as
+/// <c>--once</c>. Changes arriving during a pass coalesce into one more pass. Invalid input keeps
+/// the files and waits for the next change; a pass that failed on the node (I/O) is retried with
+/// the backoff. Readiness, metrics and systemd notifications report each pass.
+/// </summary>
+public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logger, SystemdNotifier? notifier, AgentMetrics metrics)
+{
+    /// <summary>After a stop request, the pass in progress gets this long before it is cancelled, so the process exits within 5 s.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(4);
+
+    private readonly object _lock = new();
+    private bool _listsComplete;
+    private string _waiting = "the initial lists";
+    private SyncResult? _last;
+    private HashSet<string> _warningsLogged = new(StringComparer.Ordinal);
+    private HashSet<string> _warningsThisPass = new(StringComparer.Ordinal);
+    private long _passStartedTicks;
+
+    /// <summary>Set when listening, for tests and the start-up log: the address actually bound.</summary>
+    public System.Net.IPEndPoint? ListeningOn { get; private set; }
+
+    /// <summary>What <c>/readyz</c> answers: ready only with the initial lists complete and the last pass a success.</summary>
+    public Readiness Readiness()
+    {
+        lock (_lock)
+        {
+            if (!_listsComplete)
+            {
+                return new Readiness(false, $"waiting for {_waiting}");
+            }
+            return _last switch
+            {
+                null => new Readiness(false, "the first sync has not finished"),
+                { Succeeded: true } last => new Readiness(true, last.Summary),
+                var last => new Readiness(false, $"last sync {Describe(last.Outcome)}: {last.Summary}"),
+            };
+        }
+    }
+
+    /// <summary>Runs until <paramref name="stop"/> fires, then finishes the pass in progress and returns.</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var watcher = new ClusterWatcher(client, new WatchScope(options.CaNamespace, options.ManagedCaConfigMap),
+            new WatchTiming { BackoffCap = TimeSpan.FromSeconds(options.BackoffCapSeconds) }, logger, metrics.WatchRestarted);
+        Log.Watching(logger, client.Server.ToString(), client.Source, watcher.Describe());
+        StatusEndpoints? endpoints = null;
+        if (options.Listen is { } listen)
+        {
+            endpoints = await StatusEndpoints.StartAsync(listen, Readiness, new PrometheusText(metrics.Meter), stop).ConfigureAwait(false);
+            ListeningOn = endpoints.Bound;
+            Log.Listening(logger, endpoints.Bound.ToString());
+        }
+        using var passCancel = new CancellationTokenSource();
+        using var graceOnStop = stop.Register(() => passCancel.CancelAfter(StopGrace));
+        var watching = Task.Run(() => watcher.RunAsync(stop), CancellationToken.None);
+        var watchdog = WatchdogAsync(stop);
+        try
+        {
+            await ReconcileLoopAsync(watcher, passCancel.Token, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            Notify("STOPPING=1");
+            metrics.SetReady(false);
+            await watching.ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
+            if (endpoints is not null)
+            {
+                await endpoints.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReconcileLoopAsync(ClusterWatcher watcher, CancellationToken passToken, CancellationToken stop)
+    {
+        var pass = new SyncPass(options, logger, Report);
+        var retry = new Backoff(TimeSpan.FromSeconds(options.BackoffCapSeconds));
+        TimeSpan? retryIn = null;
+        var readySent = false;
+        var waitingLogged = "";
+        while (!stop.IsCancellationRequested)
+        {
+            if (!await WaitForChangeAsync(watcher, retryIn, stop).ConfigureAwait(false))
+            {
+                return;
+            }
+            var snapshot = watcher.Snapshot();
+            if (!snapshot.Complete)
+            {
+                lock (_lock)
+                {
+                    _waiting = snapshot.Waiting;
+                }
+                if (snapshot.Waiting != waitingLogged)
+                {
+                    Log.WaitingForSnapshot(logger, snapshot.Waiting);
+                    waitingLogged = snapshot.Waiting;
+                }
+                // The first round of lists was tried and some failed: that is the first attempt, and
+                // systemd hears about it rather than restarting a node-agent that cannot reach the server.
+                if (!readySent && watcher.FirstRoundAttempted)
+                {
+                    readySent = Notify($"READY=1\nSTATUS=waiting for {snapshot.Waiting}");
+                }
+                continue;
+            }
+            waitingLogged = "";
+            var started = Stopwatch.StartNew();
+            _warningsThisPass = new HashSet<string>(StringComparer.Ordinal);
+            Interlocked.Exchange(ref _passStartedTicks, Environment.TickCount64);
+            var result = await pass.RunAsync(snapshot.Snapshot, snapshot.Problems, null, passToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref _passStartedTicks, 0);
+            _warningsLogged = _warningsThisPass;
+            Finished(result, started.Elapsed);
+            var status = $"STATUS={Describe(result.Outcome)}: {result.Summary}";
+            readySent = Notify(readySent ? status : "READY=1\n" + status) || readySent;
+            if (result.Outcome == SyncOutcome.Failed)
+            {
+                retryIn = retry.Next();
+            }
+            else
+            {
+                retry.Reset();
+                retryIn = null;
+            }
+        }
+    }
+
+    // True when there is something to do: a change, or the retry time came. False on stop.
+    private static async Task<bool> WaitForChangeAsync(ClusterWatcher watcher, TimeSpan? retryIn, CancellationToken stop)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        if (retryIn is { } delay)
+        {
+            wait.CancelAfter(delay);
+        }
+        try
+        {
+            await watcher.Changes.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        watcher.Changes.TryRead(out _);
+        return !stop.IsCancellationRequested;
+    }
+
+    private void Finished(SyncResult result, TimeSpan elapsed)
+    {
+        var outcome = Describe(result.Outcome);
+        if (result.Succeeded)
+        {
+            Log.Synced(logger, outcome, elapsed.TotalMilliseconds, result.Summary);
+        }
+        else
+        {
+            Log.SyncFailed(logger, outcome, elapsed.TotalMilliseconds, result.Summary);
+        }
+        metrics.Record(result, DateTimeOffset.UtcNow);
+        lock (_lock)
+        {
+            _listsComplete = true;
+            _last = result;
+        }
+        metrics.SetReady(result.Succeeded);
+    }
+
+    // Errors every time (they say why nothing was applied); a warning only when it is new, so an
+    // unrelated change does not repeat the same warnings.
+    private void Report(Problem problem)
+    {
+        var text = problem.ToString();
+        if (problem.IsError)
+        {
+            Log.InputError(logger, text);
+            return;
+        }
+        _warningsThisPass.Add(text);
+        if (!_warningsLogged.Contains(text))
+        {
+            Log.InputWarning(logger, text);
+        }
+    }
+
+    private bool Notify(string state)
+    {
+        if (notifier is null)
+        {
+            return false;
+        }
+        if (!notifier.Notify(state))
+        {
+            Log.NotifyFailed(logger, state.Split('\n')[0]);
+            return false;
+        }
+        return true;
+    }
+
+    private async Task WatchdogAsync(CancellationToken stop)
+    {
+        if (notifier?.WatchdogInterval is not { } interval)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(interval / 2);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                // A pass stuck longer than the watchdog interval (a hung reload command, a wedged
+                // file system) stops the pings, and systemd restarts the service as configured.
+                var started = Interlocked.Read(ref _passStartedTicks);
+                if (started == 0 || Environment.TickCount64 - started < interval.TotalMilliseconds)
+                {
+                    notifier.Watchdog();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string Describe(SyncOutcome outcome) => outcome switch
+    {
+        SyncOutcome.Applied => "applied",
+        SyncOutcome.Unchanged => "unchanged",
+        SyncOutcome.InvalidInput => "invalid input",
+        SyncOutcome.RolledBack => "rolled back",
+        SyncOutcome.ClusterUnreachable => "cluster unreachable",
+        SyncOutcome.DryRun => "dry run",
+        _ => "failed",
+    };
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using NodeAgent.Configuration;
+using NodeAgent.Logging;
+using NodeAgent.Node;
+using NodeAgent.Rendering;
+using NodeAgent.Resources;
+
+namespace NodeAgent.Sync;
+
+/// <summary>
+/// One reconcile pass, the same for <c>--once</c> and the daemon: a complete snapshot is rendered
+/// (registries, policy, drop-in, CA files), and the result is put on the node with reload, health
+/// check and rollback. Invalid input writes nothing. Every problem found goes to
+/// <c>report</c>, which prints it (<c>--once</c>) or logs it (daemon).
+/// </summary>
+public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Problem> report)
+{
+    private readonly HostPaths _paths = new(options.Root);
+
+    /// <summary>
+    /// Renders <paramref name="snapshot"/> and applies it, or with <paramref name="dryRunOutput"/>
+    /// only prints the diff there. <paramref name="inputProblems"/> are what reading the cluster
+    /// found (objects that did not decode, types not served); any error among them is invalid input.
+    /// </summary>
+    public async Task<SyncResult> RunAsync(ClusterSnapshot snapshot, IReadOnlyList<Problem> inputProblems, TextWriter? dryRunOutput, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(inputProblems);
+        foreach (var problem in inputProblems)
+        {
+            report(problem);
+        }
+        var inputErrors = inputProblems.Count(p => p.IsError);
+        if (inputErrors > 0)
+        {
+            return Invalid(inputErrors, inputProblems.First(p => p.IsError));
+        }
+        if (!TryLoadBasePolicy(out var basePolicy, out var policyProblem))
+        {
+            report(policyProblem!);
+            return Invalid(1, policyProblem!);
+        }
+        var started = Stopwatch.StartNew();
+        var result = Renderer.Render(new ClusterInputs
+        {
+            Snapshot = snapshot,
+            ReleaseImageOverride = options.ReleaseImage,
+            BaseSearchRegistries = options.BaseSearchRegistries,
+            BasePolicy = basePolicy,
+        });
+        foreach (var problem in result.Problems)
+        {
+            report(problem);
+        }
+        if (result.HasErrors)
+        {
+            var errors = result.Problems.Count(p => p.IsError);
+            Log.RenderFailed(logger, errors);
+            return Invalid(errors, result.Problems.First(p => p.IsError));
+        }
+        var entries = CountEntries(result.RegistriesConf);
+        Log.Rendered(logger, entries, started.Elapsed.TotalMilliseconds, result.SearchDropIn is null ? "absent" : "present");
+
+        var ca = CaRenderer.Render(new CaInputs
+        {
+            Snapshot = snapshot,
+            CaNamespace = options.CaNamespace,
+            ManagedCaConfigMap = options.ManagedCaConfigMap,
+            Now = DateTimeOffset.UtcNow,
+        });
+        foreach (var problem in ca.Problems)
+        {
+            report(problem);
+        }
+        IReadOnlyList<DesiredFile> Plan(NodeState state)
+        {
+            var problems = new List<Problem>();
+            var caFiles = CaFiles.Desired(ca, options.CertsTargets, _paths, state, problems);
+            foreach (var problem in problems)
+            {
+                report(problem);
+            }
+            return [.. caFiles, .. DesiredFiles.From(result)];
+        }
+        var expiry = ca.Bundles.SelectMany(b => b.Certificates).Select(c => (DateTimeOffset?)c.NotAfter).Min();
+        var applier = new NodeApplier(_paths, logger);
+        try
+        {
+            var outcome = dryRunOutput is not null
+                ? new SyncResult(applier.DryRun(Plan, dryRunOutput))
+                : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
+            return outcome with { CaEarliestExpiry = expiry };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            report(Problem.Error(new FieldRef("node", ""), e.Message));
+            return new SyncResult(SyncOutcome.Failed) { CaEarliestExpiry = expiry, Summary = e.Message };
+        }
+    }
+
+    private static SyncResult Invalid(int errors, Problem first) => new(SyncOutcome.InvalidInput)
+    {
+        RenderErrors = errors,
+        Summary = errors == 1 ? $"invalid input, files kept: {first.Where}: {first.Message}" : $"invalid input ({errors} errors), files kept; first: {first.Where}: {first.Message}",
+    };
+
+    private bool TryLoadBasePolicy(out JsonObject? basePolicy, out Problem? problem)
+    {
+        basePolicy = null;
+        problem = null;
+        if (options.BasePolicyFile is null)
+        {
+            return true;
+        }
+        var where = new FieldRef($"BasePolicyFile {options.BasePolicyFile}", "");
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(options.BasePolicyFile), documentOptions: new JsonDocumentOptions { MaxDepth = options.MaxYamlDepth });
+            if (node is JsonObject obj && obj["default"] is JsonArray)
+            {
+                basePolicy = obj;
+                return true;
+            }
+            problem = Problem.Error(where, "a policy must be a JSON object with a \"default\" list");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            problem = Problem.Error(where, e.Message);
+        }
+        return false;
+    }
+
+    // Line by line over the bytes: decoding and splitting the whole file into strings cost more
+    // than the count is worth for a large registries.conf.
+    private static int CountEntries(ReadOnlySpan<byte> registriesConf)
+    {
+        var count = 0;
+        foreach (var line in registriesConf.Split((byte)'\n'))
+        {
+            if (registriesConf[line].SequenceEqual("[[registry]]"u8))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+}
