@@ -156,7 +156,7 @@ internal static partial class ProcessComparison
     private static double Percentile(List<double> sorted, int percent) =>
         sorted[Math.Max(0, (int)Math.Ceiling(percent / 100.0 * sorted.Count) - 1)];
 
-    private static string CpuModel()
+    internal static string CpuModel()
     {
         try
         {
@@ -196,7 +196,7 @@ internal static partial class ProcessComparison
     private static partial int GetRUsage(int who, out RUsage usage);
 
     // bin/node-agent of the checkout this benchmark was built from (bench/bin/Release/net10.0/ → ../../../../).
-    private static string? DefaultBinary()
+    internal static string? DefaultBinary()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

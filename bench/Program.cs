@@ -4,7 +4,8 @@ namespace NodeAgent.Bench;
 
 /// <summary>
 /// <c>make bench</c>: with no arguments, the BenchmarkDotNet suite and then the whole-process
-/// comparison; <c>process [options]</c> runs only the comparison; anything else goes to
+/// comparison and the daemon's latency and idle figures; <c>process [options]</c> runs only the
+/// comparison, <c>daemon [options]</c> only the daemon's figures; anything else goes to
 /// BenchmarkDotNet (<c>--filter *Render_Large*</c>, <c>--list flat</c>, …).
 /// </summary>
 internal static class Program
@@ -15,6 +16,10 @@ internal static class Program
         {
             return await ProcessComparison.RunAsync(processArgs).ConfigureAwait(false);
         }
+        if (args is ["daemon", .. var daemonArgs])
+        {
+            return await DaemonTimings.RunAsync(daemonArgs).ConfigureAwait(false);
+        }
         if (args.Length > 0)
         {
             return RunBenchmarks(args);
@@ -22,7 +27,8 @@ internal static class Program
         // Without arguments BenchmarkDotNet would ask which benchmark to run; run them all.
         var benchmarks = RunBenchmarks(["--filter", "*"]);
         var process = await ProcessComparison.RunAsync([]).ConfigureAwait(false);
-        return benchmarks != 0 ? benchmarks : process;
+        var daemon = await DaemonTimings.RunAsync([]).ConfigureAwait(false);
+        return new[] { benchmarks, process, daemon }.FirstOrDefault(code => code != 0);
     }
 
     private static int RunBenchmarks(string[] args)
