@@ -30,7 +30,9 @@ public sealed class ApiPki : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        Ca = request.CreateSelfSigned(now.AddHours(-1), now.AddDays(1));
+        // Outlives its leaves: a leaf issued later asks for a day from then, and X.509 refuses a
+        // leaf that ends after its issuer (to the second).
+        Ca = request.CreateSelfSigned(now.AddHours(-1), now.AddDays(2));
         Server = Issue("127.0.0.1", serverAuth: true);
     }
 
