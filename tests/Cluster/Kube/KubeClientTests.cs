@@ -66,7 +66,7 @@ public sealed class KubeClientTests : IAsyncLifetime, IDisposable
         var list = await client.ListAsync(ResourceType.ImageDigestMirrorSets, "metadata.name=a", CancellationToken.None);
 
         list.ResourceVersion.Should().Be("42");
-        list.Items.Select(i => i["metadata"]!["name"]!.GetValue<string>()).Should().Equal("a", "b");
+        list.Items.Select(i => i["metadata"]!["name"]!.GetValue<string>()).Should().Equal("a");
         ObjectDecoder.Decode(ObjectDecoder.Classify(ConfigV1, "ImageDigestMirrorSet")!.Value, list.Items[0]).Should().NotBeNull();
         _server.Requests.Should().ContainSingle().Which.Should()
             .Be("/apis/config.openshift.io/v1/imagedigestmirrorsets?resourceVersion=0&fieldSelector=metadata.name%3Da");
@@ -242,6 +242,7 @@ public sealed class KubeClientTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_watch_that_outlives_its_timeout_is_dropped_as_stalled()
     {
+        _idms.StallWatches = true;
         using var client = new KubeClient(Config()) { WatchGrace = TimeSpan.FromMilliseconds(200) };
         using var deadline = new CancellationTokenSource(Deadline);
 
