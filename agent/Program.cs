@@ -82,7 +82,7 @@ public static class Program
             {
                 return ExitCode(await new OnceRunner(options, client, logger, Console.Out, Console.Error).RunAsync(stop.Token).ConfigureAwait(false));
             }
-            using var notifier = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable);
+            var notifier = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable);
             using var metrics = new AgentMetrics(Version);
             await new Daemon(options, client, logger, notifier, metrics).RunAsync(stop.Token).ConfigureAwait(false);
             Log.Stopped(logger);
@@ -106,7 +106,8 @@ public static class Program
             context.Cancel = true;
             if (!stop.IsCancellationRequested)
             {
-                Log.Stopping(logger, signal.ToString());
+                var name = signal.ToString();
+                Log.Stopping(logger, name);
                 stop.Cancel();
             }
         });
@@ -125,17 +126,21 @@ public static class Program
         return LoggerFactory.Create(builder =>
         {
             builder.SetMinimumLevel(level);
-            builder.AddConsole(console =>
+            // AddSimpleConsole and AddSystemdConsole each pick their formatter; only one may be added.
+            if (underJournal)
             {
-                console.LogToStandardErrorThreshold = LogLevel.Trace;
-                console.FormatterName = underJournal ? ConsoleFormatterNames.Systemd : ConsoleFormatterNames.Simple;
-            });
-            builder.AddSimpleConsole(format =>
+                builder.AddSystemdConsole(format => format.IncludeScopes = false);
+            }
+            else
             {
-                format.SingleLine = true;
-                format.IncludeScopes = false;
-                format.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
+                builder.AddSimpleConsole(format =>
+                {
+                    format.SingleLine = true;
+                    format.IncludeScopes = false;
+                    format.ColorBehavior = LoggerColorBehavior.Disabled;
+                });
+            }
+            builder.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         });
     }
 }

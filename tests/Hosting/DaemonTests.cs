@@ -120,6 +120,11 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Waits until /readyz answers <paramref name="status"/> with a body containing <paramref name="fragment"/>.</summary>
+    private Task ReadyzAsync(DaemonProcess daemon, Uri endpoint, HttpStatusCode status, string fragment = "") =>
+        daemon.WaitForAsync(() => GetAsync(endpoint, "/readyz").Result is var (code, body) && code == status && body.Contains(fragment, StringComparison.Ordinal),
+            $"/readyz {(int)status} {fragment}");
+
     private async Task<double> MetricAsync(Uri endpoint, string series)
     {
         var (_, body) = await GetAsync(endpoint, "/metrics");
@@ -145,7 +150,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         await ConvergeAsync(daemon, objects, "the initial objects");
 
         Actual().Keys.Should().Contain("docker/certs.d/mirror.example:5000/ca.crt");
-        await daemon.WaitForAsync(() => GetAsync(endpoint, "/readyz").Result.Status == HttpStatusCode.OK, "/readyz 200");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
         (await GetAsync(endpoint, "/healthz")).Status.Should().Be(HttpStatusCode.OK);
         (await MetricAsync(endpoint, "node_agent_sync_total{result=\"applied\"}")).Should().Be(1);
         (await MetricAsync(endpoint, "node_agent_ca_certificate_earliest_expiry_timestamp_seconds"))
@@ -251,19 +256,20 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         _cluster.Apply(good);
         var (daemon, endpoint) = await StartAsync();
         await ConvergeAsync(daemon, good, "the good objects");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
         var kept = Actual();
 
         _cluster.Apply(Idms("broken", "registry.example/team@sha256:abc", "mirror.example/x"));
-        await daemon.WaitForAsync(() => GetAsync(endpoint, "/readyz").Result.Status == HttpStatusCode.ServiceUnavailable, "/readyz 503");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.ServiceUnavailable, "ImageDigestMirrorSet/broken");
         var (_, reason) = await GetAsync(endpoint, "/readyz");
-        reason.Should().Contain("ImageDigestMirrorSet/broken").And.Contain("invalid input");
+        reason.Should().Contain("invalid input");
         daemon.LogText.Should().Contain("ImageDigestMirrorSet/broken").And.Contain("registry.example/team@sha256:abc");
         Same(Actual(), kept).Should().BeTrue("invalid input keeps the files");
         (await MetricAsync(endpoint, "node_agent_sync_total{result=\"invalid_input\"}")).Should().Be(1);
         (await MetricAsync(endpoint, "node_agent_render_errors_total")).Should().BeGreaterThan(0);
 
         _cluster.Delete(Idms("broken", "x", "y"));
-        await daemon.WaitForAsync(() => GetAsync(endpoint, "/readyz").Result.Status == HttpStatusCode.OK, "/readyz 200 again");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
         Same(Actual(), kept).Should().BeTrue();
     }
 
@@ -273,10 +279,11 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         _cluster.Apply(Image("insecureRegistries: [\"good.example\"]"));
         var (daemon, endpoint) = await StartAsync();
         await ConvergeAsync(daemon, Image("insecureRegistries: [\"good.example\"]"), "the Image");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
 
         _cluster.Apply("apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata: {name: odd}\nspec: {imageTagMirrors: {source: x}}");
         await daemon.WaitForLogAsync("ImageTagMirrorSet/odd: spec.imageTagMirrors");
-        await daemon.WaitForAsync(() => GetAsync(endpoint, "/readyz").Result.Status == HttpStatusCode.ServiceUnavailable, "/readyz 503");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.ServiceUnavailable, "ImageTagMirrorSet/odd");
     }
 
     [Fact]
@@ -289,6 +296,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         _cluster.Apply(good);
         var (daemon, endpoint) = await StartAsync("--reload-command", reload, "--health-command", "true");
         await ConvergeAsync(daemon, good, "the good objects");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
         var goodFiles = Actual();
         var reloadsAfterStart = File.ReadAllLines(reloads).Length;
 
@@ -301,7 +309,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
 
         // Back to good, then a CA-only change: files change, no reload runs.
         _cluster.Apply(Image("insecureRegistries: [\"good.example\"]", caName: "cas"));
-        await daemon.WaitForAsync(() => GetAsync(endpoint, "/readyz").Result.Status == HttpStatusCode.OK, "/readyz 200");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
         var reloadsBeforeCa = File.ReadAllLines(reloads).Length;
         reloadsBeforeCa.Should().BeGreaterThan(reloadsAfterStart);
         var applied = await MetricAsync(endpoint, "node_agent_sync_total{result=\"applied\"}");
@@ -445,7 +453,7 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         var (daemon, endpoint) = await StartAsync();
         await ConvergeAsync(daemon, image, "the objects without ICSPs");
         daemon.LogText.Should().Contain("does not serve /apis/operator.openshift.io/v1alpha1/imagecontentsourcepolicies");
-        (await GetAsync(endpoint, "/readyz")).Status.Should().Be(HttpStatusCode.OK, "a missing CRD is not a failure");
+        await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
 
         var icsp = Icsp("legacy", "legacy.example/app", "mirror.example/app");
         _cluster.Apply(icsp);
