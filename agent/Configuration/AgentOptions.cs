@@ -28,7 +28,7 @@ public sealed record AgentOptions
     /// <summary>Run after a reload; non-zero rolls back. Null: with the default reload, <c>systemctl is-active --quiet crio.service</c>.</summary>
     public string? HealthCommand { get; init; }
 
-    /// <summary>Daemon HTTP address for /healthz, /readyz and /metrics. Default: none.</summary>
+    /// <summary>Daemon HTTP address (<c>ADDR:PORT</c>) for /healthz, /readyz and /metrics. Default and empty: none.</summary>
     public string? Listen { get; init; }
 
     /// <summary>The base registries.conf search list. Default: MCO's template list.</summary>

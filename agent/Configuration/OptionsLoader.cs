@@ -72,7 +72,8 @@ public static class OptionsLoader
             ReleaseImage = Text(values, nameof(AgentOptions.ReleaseImage)),
             ReloadCommand = Text(values, nameof(AgentOptions.ReloadCommand)),
             HealthCommand = Text(values, nameof(AgentOptions.HealthCommand)),
-            Listen = Text(values, nameof(AgentOptions.Listen)),
+            // Empty turns the endpoints off, as an empty ReloadCommand turns reloads off.
+            Listen = Text(values, nameof(AgentOptions.Listen)) is { Length: > 0 } listen ? listen : null,
             BaseSearchRegistries = List(values, nameof(AgentOptions.BaseSearchRegistries)) ?? defaults.BaseSearchRegistries,
             BasePolicyFile = Text(values, nameof(AgentOptions.BasePolicyFile)),
             CaNamespace = Text(values, nameof(AgentOptions.CaNamespace)) ?? defaults.CaNamespace,
@@ -235,6 +236,10 @@ public static class OptionsLoader
         if (options.ManagedCaConfigMap.Length > 0 && options.ManagedCaConfigMap.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
         {
             throw new UsageException($"ManagedCaConfigMap: {Rendering.GoQuote.Quote(options.ManagedCaConfigMap)} must be namespace/name or empty");
+        }
+        if (options.Listen is not null && !ListenAddress.TryParse(options.Listen, out _, out var listenProblem))
+        {
+            throw new UsageException($"Listen: {listenProblem}");
         }
         if (options.DryRun && !options.Once)
         {
