@@ -30,14 +30,6 @@ public static class Program
                 return ExitCodes.Success;
             }
             options = OptionsLoader.Load(commandLine, Environment.GetEnvironmentVariables());
-            if (!options.Once && options.Manifests is not null)
-            {
-                throw new UsageException("--manifests renders once: add --once (the daemon reads the API server)");
-            }
-            if (!options.Once && options.DryRun)
-            {
-                throw new UsageException("--dry-run needs --once");
-            }
         }
         catch (UsageException e)
         {

@@ -30,6 +30,7 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     private HashSet<string> _warningsLogged = new(StringComparer.Ordinal);
     private HashSet<string> _warningsThisPass = new(StringComparer.Ordinal);
     private long _passStartedTicks;
+    private DateTimeOffset? _caExpiry;
 
     /// <summary>Set when listening, for tests and the start-up log: the address actually bound.</summary>
     public System.Net.IPEndPoint? ListeningOn { get; private set; }
@@ -102,6 +103,9 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
             {
                 return;
             }
+            // Read before the snapshot: a kind listed in between then shows in the snapshot, so an
+            // incomplete snapshot after a complete first round really means a list failed.
+            var firstRoundAttempted = watcher.FirstRoundAttempted;
             var snapshot = watcher.Snapshot();
             if (!snapshot.Complete)
             {
@@ -116,7 +120,7 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
                 }
                 // The first round of lists was tried and some failed: that is the first attempt, and
                 // systemd hears about it rather than restarting a node-agent that cannot reach the server.
-                if (!readySent && watcher.FirstRoundAttempted)
+                if (!readySent && firstRoundAttempted)
                 {
                     readySent = Notify($"READY=1\nSTATUS=waiting for {snapshot.Waiting}");
                 }
@@ -207,6 +211,13 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
             _last = result;
         }
         metrics.SetReady(result.Succeeded);
+        // A pass that wrote nothing (invalid input, a failure before the CA render) leaves the CA
+        // files of the last good pass on disk, so their expiry stays the one to report.
+        if (result.CaEarliestExpiry is null && result.Outcome is SyncOutcome.InvalidInput or SyncOutcome.Failed)
+        {
+            result = result with { CaEarliestExpiry = _caExpiry };
+        }
+        _caExpiry = result.CaEarliestExpiry;
         metrics.Record(result, DateTimeOffset.UtcNow);
     }
 
