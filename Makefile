@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run test unit golden bench e2e deps clean
+.PHONY: build run demo-daemon test unit golden bench e2e deps clean
 
 # ReadyToRun: node-agent and its packages are compiled ahead of time for this machine's
 # architecture, so a --once run spends its time working instead of in the JIT.
@@ -25,6 +25,10 @@ run: build ## render examples/ into ./demo-root and show what was written
 	$(BIN) --once --manifests examples --root $(DEMO_ROOT) --reload-command ''
 	@echo
 	@cd $(DEMO_ROOT) && for f in $$(find etc -type f | sort); do echo "===== $(DEMO_ROOT)/$$f"; cat "$$f"; done
+
+demo-daemon: build ## the daemon against an in-process fake API server serving examples/: a change, an outage, /metrics, SIGTERM
+	@rm -rf $(DEMO_ROOT)-daemon
+	@$(DOTNET) run -c Release --project bench/NodeAgent.Bench.csproj -- demo-daemon $(DEMO_ROOT)-daemon
 
 test: build deps ## everything: unit, golden, property, bad-input, crash and real-consumer tests
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
@@ -45,4 +49,4 @@ deps: ## install the Debian packages the tests use when running as root; otherwi
 	@bash scripts/test-deps.sh
 
 clean:
-	rm -rf bin $(DEMO_ROOT) agent/bin agent/obj tests/bin tests/obj bench/bin bench/obj BenchmarkDotNet.Artifacts
+	rm -rf bin $(DEMO_ROOT) $(DEMO_ROOT)-daemon agent/bin agent/obj tests/bin tests/obj bench/bin bench/obj BenchmarkDotNet.Artifacts

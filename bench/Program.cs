@@ -5,7 +5,8 @@ namespace NodeAgent.Bench;
 /// <summary>
 /// <c>make bench</c>: with no arguments, the BenchmarkDotNet suite and then the whole-process
 /// comparison and the daemon's latency and idle figures; <c>process [options]</c> runs only the
-/// comparison, <c>daemon [options]</c> only the daemon's figures; anything else goes to
+/// comparison, <c>daemon [options]</c> only the daemon's figures; <c>demo-daemon ROOT</c> is
+/// <c>make demo-daemon</c> (the fake API server lives here with the timings); anything else goes to
 /// BenchmarkDotNet (<c>--filter *Render_Large*</c>, <c>--list flat</c>, …).
 /// </summary>
 internal static class Program
@@ -15,6 +16,10 @@ internal static class Program
         if (args is ["process", .. var processArgs])
         {
             return await ProcessComparison.RunAsync(processArgs).ConfigureAwait(false);
+        }
+        if (args is ["demo-daemon", var root])
+        {
+            return await DaemonDemo.RunAsync(Path.GetFullPath(root)).ConfigureAwait(false);
         }
         if (args is ["daemon", .. var daemonArgs])
         {

@@ -181,10 +181,13 @@ public sealed class Reflector(
     /// <summary>A one-line reason a person can act on, without a stack trace.</summary>
     public static string Describe(Exception e) => e switch
     {
-        HttpRequestException { InnerException: { } inner } http => $"{http.Message} ({inner.Message})",
+        HttpRequestException { InnerException: { } inner } http when inner.Message != http.Message => $"{Sentence(http.Message)} ({Sentence(inner.Message)})",
         OperationCanceledException => "the request timed out",
-        _ => e.Message,
+        _ => Sentence(e.Message),
     };
+
+    // .NET's messages end with a period; ours go on after them.
+    private static string Sentence(string message) => message.TrimEnd('.', ' ');
 
     private async Task<string> ListAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http;
+using NodeAgent.Tests.Support;
+
+namespace NodeAgent.Bench;
+
+/// <summary>
+/// <c>make demo-daemon</c>: the daemon tried as a new user would, with no cluster. The fake API
+/// server serves <c>examples/</c>; <c>bin/node-agent</c> runs as a daemon against it; then an
+/// Image change, the API server going away with a change made meanwhile and coming back, a scrape
+/// of <c>/metrics</c> and a SIGTERM. Everything the daemon logs is shown as it happens.
+/// </summary>
+internal static class DaemonDemo
+{
+    private const string Insecure = "staging.corp.example";
+    private const string WhileAway = "made-while-away.corp.example";
+
+    public static async Task<int> RunAsync(string root)
+    {
+        var examples = Path.Join(RepoPaths.Root, "examples");
+        await using var cluster = await FakeCluster.StartAsync().ConfigureAwait(false);
+        var image = File.ReadAllText(Path.Join(examples, "image-cluster.yaml"));
+        foreach (var file in Directory.EnumerateFiles(examples, "*.yaml").Order(StringComparer.Ordinal).Where(f => !f.EndsWith("unrelated.yaml", StringComparison.Ordinal)))
+        {
+            cluster.Apply(File.ReadAllText(file));
+        }
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        Say($"fake API server on {cluster.Server.Url} serving examples/; kubeconfig {cluster.Kubeconfig}");
+        Say($"$ bin/node-agent --kubeconfig <that kubeconfig> --root {root} --listen 127.0.0.1:0 --reload-command ''");
+        using var daemon = DaemonProcess.Start(["--kubeconfig", cluster.Kubeconfig, "--root", root, "--listen", "127.0.0.1:0", "--reload-command", ""]);
+        var shown = 0;
+        void ShowLog()
+        {
+            var log = daemon.Log;
+            for (; shown < log.Count; shown++)
+            {
+                Console.Out.WriteLine("  | " + log[shown]);
+            }
+        }
+        await daemon.WaitForLogAsync("sync applied").ConfigureAwait(false);
+        var endpoint = new Uri("http://" + daemon.Log.First(l => l.Contains("serving /healthz", StringComparison.Ordinal)).Split("http://")[1]);
+        using var http = new HttpClient();
+        await daemon.WaitForAsync(() => http.GetAsync(new Uri(endpoint, "/readyz")).Result.IsSuccessStatusCode, "/readyz 200").ConfigureAwait(false);
+        ShowLog();
+        Say($"$ curl {new Uri(endpoint, "/readyz")}");
+        Console.Out.Write("  " + await http.GetStringAsync(new Uri(endpoint, "/readyz")).ConfigureAwait(false));
+
+        var registries = Path.Join(root, "etc", "containers", "registries.conf");
+        Say($"adding {Insecure} to Image/cluster spec.registrySources.insecureRegistries");
+        var clock = Stopwatch.StartNew();
+        cluster.Apply(image.Replace("      - lab-registry.corp.example:5000", $"      - lab-registry.corp.example:5000\n      - {Insecure}", StringComparison.Ordinal));
+        await daemon.WaitForAsync(() => File.ReadAllText(registries).Contains(Insecure, StringComparison.Ordinal), "the change on disk").ConfigureAwait(false);
+        Say($"{Insecure} is in {registries} {clock.ElapsedMilliseconds} ms after the API write");
+        await daemon.WaitForLogAsync("sync applied", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await Task.Delay(200).ConfigureAwait(false);
+        ShowLog();
+
+        Say("the API server goes away for 5 s; meanwhile the Image changes again");
+        await cluster.Server.GoAwayAsync().ConfigureAwait(false);
+        cluster.Apply(image.Replace("      - lab-registry.corp.example:5000", $"      - lab-registry.corp.example:5000\n      - {WhileAway}", StringComparison.Ordinal));
+        await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        ShowLog();
+        Say("the API server is back");
+        await cluster.Server.ComeBackAsync().ConfigureAwait(false);
+        clock.Restart();
+        await daemon.WaitForAsync(() => File.ReadAllText(registries).Contains(WhileAway, StringComparison.Ordinal), "the change made while away").ConfigureAwait(false);
+        Say($"{WhileAway} is on disk {clock.ElapsedMilliseconds} ms after the server came back; {Insecure} is {(File.ReadAllText(registries).Contains(Insecure, StringComparison.Ordinal) ? "still there" : "gone, as the Image now says")}");
+        await Task.Delay(300).ConfigureAwait(false);
+        ShowLog();
+
+        Say($"$ curl {new Uri(endpoint, "/metrics")} | grep -v '^#'");
+        foreach (var line in (await http.GetStringAsync(new Uri(endpoint, "/metrics")).ConfigureAwait(false)).Split('\n').Where(l => l.Length > 0 && l[0] != '#'))
+        {
+            Console.Out.WriteLine("  " + line);
+        }
+        Say("$ kill -TERM <node-agent>");
+        var (exitCode, took) = await daemon.TerminateAsync().ConfigureAwait(false);
+        ShowLog();
+        Say(string.Create(CultureInfo.InvariantCulture, $"node-agent exited {exitCode} after {took.TotalMilliseconds:0} ms; the files are in {root}/etc"));
+        return exitCode;
+    }
+
+    private static void Say(string text) => Console.Out.WriteLine($"\n== {text}");
+}
