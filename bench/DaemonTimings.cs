@@ -24,35 +24,11 @@ internal static class DaemonTimings
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var changes = 60;
-        var idleSeconds = 60;
-        string? bin = Environment.GetEnvironmentVariable("NODE_AGENT_BIN") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
-        for (var i = 0; i < args.Length; i++)
+        if (BenchArguments.Parse("daemon", Usage, args, new Dictionary<string, (int, int)> { ["--changes"] = (60, 50), ["--idle-seconds"] = (60, 5) }) is not { } parsed)
         {
-            switch (args[i])
-            {
-                case "--changes" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n >= 50:
-                    changes = n;
-                    i++;
-                    break;
-                case "--idle-seconds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var s) && s >= 5:
-                    idleSeconds = s;
-                    i++;
-                    break;
-                case "--bin" when i + 1 < args.Length:
-                    bin = Path.GetFullPath(args[++i]);
-                    break;
-                default:
-                    await Console.Error.WriteLineAsync($"daemon: unexpected argument {args[i]}\n{Usage}").ConfigureAwait(false);
-                    return 2;
-            }
-        }
-        bin ??= ProcessComparison.DefaultBinary();
-        if (bin is null || !File.Exists(bin))
-        {
-            await Console.Error.WriteLineAsync($"daemon: node-agent not found ({bin ?? "no checkout found"}); run `make build` first or pass --bin").ConfigureAwait(false);
             return 2;
         }
+        var (changes, idleSeconds, bin) = (parsed.Values["--changes"], parsed.Values["--idle-seconds"], parsed.Bin);
         Environment.SetEnvironmentVariable("NODE_AGENT_BIN", bin);
         var report = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;

@@ -27,35 +27,11 @@ internal static partial class ProcessComparison
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = 30;
-        var warmup = 5;
-        string? bin = Environment.GetEnvironmentVariable("NODE_AGENT_BIN") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
-        for (var i = 0; i < args.Length; i++)
+        if (BenchArguments.Parse("process", Usage, args, new Dictionary<string, (int, int)> { ["--runs"] = (30, 20), ["--warmup"] = (5, 0) }) is not { } parsed)
         {
-            switch (args[i])
-            {
-                case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n >= 20:
-                    runs = n;
-                    i++;
-                    break;
-                case "--warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var w) && w >= 0:
-                    warmup = w;
-                    i++;
-                    break;
-                case "--bin" when i + 1 < args.Length:
-                    bin = Path.GetFullPath(args[++i]);
-                    break;
-                default:
-                    await Console.Error.WriteLineAsync($"process: unexpected argument {args[i]}\n{Usage}").ConfigureAwait(false);
-                    return 2;
-            }
-        }
-        bin ??= DefaultBinary();
-        if (bin is null || !File.Exists(bin))
-        {
-            await Console.Error.WriteLineAsync($"process: node-agent not found ({bin ?? "no checkout found"}); run `make build` first or pass --bin").ConfigureAwait(false);
             return 2;
         }
+        var (runs, warmup, bin) = (parsed.Values["--runs"], parsed.Values["--warmup"], parsed.Bin);
 
         var work = Directory.CreateTempSubdirectory("node-agent-process-").FullName;
         try

@@ -40,26 +40,7 @@ public sealed class DaemonProcess : IDisposable
 
     public static DaemonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(RepoPaths.Binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("NODEAGENT_", StringComparison.OrdinalIgnoreCase)
-                     || k is "JOURNAL_STREAM" or "NOTIFY_SOCKET" or "KUBECONFIG" or "KUBERNETES_SERVICE_HOST" or "WATCHDOG_USEC").ToList())
-        {
-            info.Environment.Remove(key);
-        }
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
-        }
+        var info = NodeAgentProcess.StartInfo(RepoPaths.Binary, args, NodeAgentProcess.AgentEnvironment(environment));
         var process = Process.Start(info)!;
         process.StandardInput.Close();
         return new DaemonProcess(process);

@@ -12,17 +12,24 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the built <c>bin/node-agent</c>, or another program, as a user would, with a deadline.</summary>
 public static class NodeAgentProcess
 {
-    public static ProcessResult Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static ProcessResult Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        Execute(RepoPaths.Binary, args.ToList(), AgentEnvironment(environment), timeout);
+
+    /// <summary>
+    /// The environment for a node-agent under test: its own settings and anything that would pick
+    /// a cluster or a systemd connection come only from what the test passes (null removes).
+    /// </summary>
+    public static Dictionary<string, string?> AgentEnvironment(IDictionary<string, string>? environment)
     {
-        // The agent's own settings must come only from what a test passes.
         var effective = System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k.StartsWith("NODEAGENT_", StringComparison.OrdinalIgnoreCase) || k == "JOURNAL_STREAM")
+            .Where(k => k.StartsWith("NODEAGENT_", StringComparison.OrdinalIgnoreCase)
+                || k is "JOURNAL_STREAM" or "NOTIFY_SOCKET" or "WATCHDOG_USEC" or "WATCHDOG_PID" or "KUBECONFIG" or "KUBERNETES_SERVICE_HOST")
             .ToDictionary(k => k, _ => (string?)null);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             effective[key] = value;
         }
-        return Execute(RepoPaths.Binary, args.ToList(), effective, timeout);
+        return effective;
     }
 
     public static ProcessResult RunProgram(string program, IEnumerable<string> args) =>
@@ -30,6 +37,22 @@ public static class NodeAgentProcess
 
     /// <summary>Runs <paramref name="program"/>; an environment entry with a null value removes that variable.</summary>
     public static ProcessResult Execute(string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null)
+    {
+        var info = StartInfo(program, args, environment);
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in time");
+        }
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Every stream redirected; an environment entry with a null value removes that variable.</summary>
+    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -53,15 +76,6 @@ public static class NodeAgentProcess
                 info.Environment[key] = value;
             }
         }
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in time");
-        }
-        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+        return info;
     }
 }
