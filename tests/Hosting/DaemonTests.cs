@@ -463,19 +463,20 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
     // ---- start, stop, systemd ------------------------------------------------------------------
 
     [Fact]
-    public async Task Sigterm_exits_0_quickly_and_systemd_hears_ready_status_and_stopping()
+    public async Task Sigterm_exits_0_quickly_and_systemd_hears_ready_status_watchdog_and_stopping()
     {
         using var socket = new UnixDatagramReceiver(_work.File("notify.sock"));
         var image = Image("insecureRegistries: [\"good.example\"]");
         _cluster.Apply(image);
         var daemon = DaemonProcess.Start(
             ["--kubeconfig", _cluster.Kubeconfig, "--root", Root, "--reload-command", ""],
-            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socket.Path, ["JOURNAL_STREAM"] = "8:1234" });
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socket.Path, ["JOURNAL_STREAM"] = "8:1234", ["WATCHDOG_USEC"] = "400000" });
         _daemons.Add(daemon);
         await ConvergeAsync(daemon, image, "the first sync");
         await daemon.WaitForAsync(() => socket.Received.Any(m => m.Contains("READY=1", StringComparison.Ordinal)), "READY=1");
         socket.Received.First(m => m.Contains("READY=1", StringComparison.Ordinal)).Should().Contain("STATUS=applied");
         daemon.Log.Should().Contain(l => l.StartsWith("<6>", StringComparison.Ordinal), "journal priorities under systemd");
+        await daemon.WaitForAsync(() => socket.Received.Count(m => m == "WATCHDOG=1") >= 2, "watchdog pings at half of WATCHDOG_USEC");
 
         var (exitCode, took) = await daemon.TerminateAsync();
         exitCode.Should().Be(0, daemon.LogText);
