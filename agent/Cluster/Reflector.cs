@@ -100,9 +100,15 @@ public sealed class Reflector(
                     backoff.Reset();
                     notServedBackoff.Reset();
                 }
-                resourceVersion = await WatchAsync(resourceVersion, backoff, cancellationToken).ConfigureAwait(false);
+                (resourceVersion, var emptyEarlyEnd) = await WatchAsync(resourceVersion, backoff, cancellationToken).ConfigureAwait(false);
                 goneInARow = 0;
-                continue;
+                if (!emptyEarlyEnd)
+                {
+                    continue;
+                }
+                // A server or proxy that ends every watch at once, with nothing in it, would
+                // otherwise be asked again in a tight loop.
+                delay = backoff.Next();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -222,25 +228,29 @@ public sealed class Reflector(
         return list.ResourceVersion;
     }
 
-    // Returns the resourceVersion to continue from once the server ends the watch.
-    private async Task<string> WatchAsync(string resourceVersion, Backoff backoff, CancellationToken cancellationToken)
+    // Returns the resourceVersion to continue from once the server ends the watch, and whether it
+    // ended well before its time without a single event.
+    private async Task<(string ResourceVersion, bool EmptyEarlyEnd)> WatchAsync(string resourceVersion, Backoff backoff, CancellationToken cancellationToken)
     {
+        var events = 0;
         var timeout = timing.MinWatchTimeout * (1 + Random.Shared.NextDouble());
         var timeoutSeconds = Math.Max(1, (int)timeout.TotalSeconds);
         var started = DateTime.UtcNow;
         await foreach (var watchEvent in client.WatchAsync(Resource.Type, resourceVersion, Resource.FieldSelector, timeoutSeconds, cancellationToken).ConfigureAwait(false))
         {
+            events++;
             backoff.Reset();
             Apply(watchEvent);
             resourceVersion = watchEvent.ResourceVersion is { Length: > 0 } next ? next : resourceVersion;
         }
         // A watch the server closed well before the time asked for is worth counting: proxies and
         // restarting API servers do that, and a steady rate of it explains a busy node.
-        if (DateTime.UtcNow - started < TimeSpan.FromSeconds(timeoutSeconds) - TimeSpan.FromSeconds(1))
+        var early = DateTime.UtcNow - started < TimeSpan.FromSeconds(timeoutSeconds) - TimeSpan.FromSeconds(1);
+        if (early)
         {
             restarted(Resource.Label, "closed");
         }
-        return resourceVersion;
+        return (resourceVersion, early && events == 0);
     }
 
     private void Apply(WatchEvent watchEvent)

@@ -508,6 +508,9 @@ public sealed class FakeApiServer : IAsyncDisposable
         /// </summary>
         public bool StallWatches { get; set; }
 
+        /// <summary>Watches that start while this is set are answered 200 and ended at once, empty, as a misbehaving proxy might.</summary>
+        public bool EndWatchesAtOnce { get; set; }
+
         /// <summary>
         /// Adds or replaces the object named by <c>metadata.name</c>: stamps the next server-wide
         /// <c>metadata.resourceVersion</c> (replacing any the item had) and, in a namespaced
@@ -712,11 +715,16 @@ public sealed class FakeApiServer : IAsyncDisposable
             var watcher = new Watcher(selector, query["allowWatchBookmarks"] is ["true"], StallWatches);
             string? expired = null;
             var unserved = false;
+            var endAtOnce = false;
             lock (_lock)
             {
                 if (_unserved)
                 {
                     unserved = true;
+                }
+                else if (EndWatchesAtOnce)
+                {
+                    endAtOnce = true;
                 }
                 else if (from < _compacted)
                 {
@@ -734,6 +742,10 @@ public sealed class FakeApiServer : IAsyncDisposable
             }
             context.Response.StatusCode = 200;
             context.Response.ContentType = "application/json";
+            if (endAtOnce)
+            {
+                return;
+            }
             if (expired is not null)
             {
                 // The real server has already said 200 when it finds out, so 410 comes as an event.
