@@ -13,9 +13,16 @@ public static class DirectorySnapshot
         foreach (var entry in Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories))
         {
             var info = new FileInfo(entry);
-            entries[Path.GetRelativePath(path, entry)] = info.LinkTarget is not null ? "link:" + info.LinkTarget
-                : Directory.Exists(entry) ? "dir"
-                : Convert.ToBase64String(File.ReadAllBytes(entry));
+            try
+            {
+                entries[Path.GetRelativePath(path, entry)] = info.LinkTarget is not null ? "link:" + info.LinkTarget
+                    : Directory.Exists(entry) ? "dir"
+                    : Convert.ToBase64String(File.ReadAllBytes(entry));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Renamed away between listing and reading: a running daemon's temp file.
+            }
         }
         return entries;
     }
