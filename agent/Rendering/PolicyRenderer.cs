@@ -108,5 +108,7 @@ public static class PolicyRenderer
         }
     }
 
-    private static JsonArray Requirement(string type) => [new JsonObject { ["type"] = type }];
+    // The JsonNode constructor, not a collection expression: that binds to JsonArray.Add<T>, which
+    // may serialize arbitrary types by reflection and so is not trim-safe.
+    private static JsonArray Requirement(string type) => new(new JsonObject { ["type"] = type });
 }

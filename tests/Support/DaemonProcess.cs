@@ -38,9 +38,10 @@ public sealed class DaemonProcess : IDisposable
 
     public string LogText => string.Join('\n', _stderr);
 
-    public static DaemonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    /// <summary>Starts <paramref name="binary"/>, by default <c>bin/node-agent</c>.</summary>
+    public static DaemonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? binary = null)
     {
-        var info = NodeAgentProcess.StartInfo(RepoPaths.Binary, args, NodeAgentProcess.AgentEnvironment(environment));
+        var info = NodeAgentProcess.StartInfo(binary ?? RepoPaths.Binary, args, NodeAgentProcess.AgentEnvironment(environment));
         var process = Process.Start(info)!;
         process.StandardInput.Close();
         return new DaemonProcess(process);

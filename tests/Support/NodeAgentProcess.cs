@@ -32,6 +32,10 @@ public static class NodeAgentProcess
         return effective;
     }
 
+    /// <summary>Runs another node-agent build (the published one) with the same environment rules as <see cref="Run"/>.</summary>
+    public static ProcessResult RunBinary(string binary, IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        Execute(binary, args.ToList(), AgentEnvironment(environment), timeout);
+
     public static ProcessResult RunProgram(string program, IEnumerable<string> args) =>
         Execute(program, args.ToList(), new Dictionary<string, string?>(), null);
 

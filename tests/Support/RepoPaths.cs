@@ -24,6 +24,24 @@ public static class RepoPaths
         }
     }
 
+    /// <summary>
+    /// The self-contained, trimmed build <c>make publish</c> produced at
+    /// <c>dist/publish/linux-x64/node-agent</c>; <c>NODE_AGENT_PUBLISHED</c> overrides it. Missing is
+    /// a failure, never a skip: <c>make test</c> publishes first.
+    /// </summary>
+    public static string PublishedBinary
+    {
+        get
+        {
+            var path = Environment.GetEnvironmentVariable("NODE_AGENT_PUBLISHED") is { Length: > 0 } env
+                ? env
+                : Path.Join(Root, "dist", "publish", "linux-x64", "node-agent");
+            return File.Exists(path)
+                ? path
+                : throw new InvalidOperationException($"{path} does not exist: run 'make publish' (or 'make test', which publishes first)");
+        }
+    }
+
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
