@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run demo-daemon test unit golden bench e2e deps clean
+.PHONY: build run demo-daemon test unit golden bench e2e deps clean publish rpm
 
 # ReadyToRun: node-agent and its packages are compiled ahead of time for this machine's
 # architecture, so a --once run spends its time working instead of in the JIT.
@@ -45,8 +45,32 @@ golden: build ## rewrite the expected files of every golden case from the curren
 bench: build ## BenchmarkDotNet render benchmark and whole-process timings
 	$(DOTNET) run -c Release --project bench/NodeAgent.Bench.csproj -- $(BENCH_ARGS)
 
+# Stand-in until the real `make publish` lands: the same output path, a self-contained
+# ReadyToRun linux-x64 build, with its own obj/ so it never mixes with `make build`.
+PUBLISH_DIR := dist/publish/linux-x64
+publish: ## self-contained linux-x64 build in dist/publish/linux-x64 (no .NET needed on the host)
+	$(DOTNET) publish agent/NodeAgent.csproj -c Release -r linux-x64 --self-contained true \
+		-p:PublishReadyToRun=true -o $(PUBLISH_DIR) --artifacts-path .artifacts/publish --nologo -v quiet
+	@echo "published $(PUBLISH_DIR)/node-agent"
+
+VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' agent/NodeAgent.csproj)
+RPM_TOP := $(CURDIR)/dist/rpm
+RPM := $(RPM_TOP)/RPMS/x86_64/node-agent-$(VERSION)-1.x86_64.rpm
+# A gzip payload: quick to write here, and every rpm RHEL has shipped reads it.
+rpm: publish ## the RHEL package from the published binary: dist/rpm/RPMS/x86_64/node-agent-<version>-1.x86_64.rpm
+	@rm -rf $(RPM_TOP) && mkdir -p $(RPM_TOP)/SOURCES $(RPM_TOP)/stage/node-agent-$(VERSION)
+	@cd $(RPM_TOP)/stage/node-agent-$(VERSION) && mkdir -p systemd rpm && \
+		cp -a $(CURDIR)/$(PUBLISH_DIR) publish && \
+		cp $(CURDIR)/systemd/node-agent.service $(CURDIR)/systemd/config.json systemd/ && \
+		cp $(CURDIR)/rpm/node-agent.sysconfig rpm/ && cp $(CURDIR)/README.md .
+	@tar -C $(RPM_TOP)/stage -cf $(RPM_TOP)/SOURCES/node-agent-$(VERSION).tar node-agent-$(VERSION)
+	@rm -rf $(RPM_TOP)/stage
+	rpmbuild -bb rpm/node-agent.spec --quiet --define "_topdir $(RPM_TOP)" --define "pkg_version $(VERSION)" \
+		--define "_binary_payload w6.gzdio"
+	@echo "built $(RPM:$(CURDIR)/%=%)"
+
 deps: ## install the Debian packages the tests use when running as root; otherwise name what is missing
 	@bash scripts/test-deps.sh
 
 clean:
-	rm -rf bin $(DEMO_ROOT) $(DEMO_ROOT)-daemon agent/bin agent/obj tests/bin tests/obj bench/bin bench/obj BenchmarkDotNet.Artifacts
+	rm -rf bin dist .artifacts $(DEMO_ROOT) $(DEMO_ROOT)-daemon agent/bin agent/obj tests/bin tests/obj bench/bin bench/obj BenchmarkDotNet.Artifacts
