@@ -30,8 +30,8 @@ demo-daemon: build ## the daemon against an in-process fake API server serving e
 	@rm -rf $(DEMO_ROOT)-daemon
 	@$(DOTNET) run -c Release --project bench/NodeAgent.Bench.csproj -- demo-daemon $(DEMO_ROOT)-daemon
 
-test: build deps ## everything: unit, golden, property, bad-input, crash and real-consumer tests
-	NODE_AGENT_BIN=$(CURDIR)/$(BIN) scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
+test: build deps rpm ## everything: unit, golden, property, bad-input, crash, real-consumer and packaging tests
+	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_RPM=$(RPM) scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
 
 e2e: build deps ## only the real-registry CA trust test: skopeo pulls through a TLS mirror on 127.0.0.1 trusting the rendered certs.d
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
