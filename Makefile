@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build publish run demo-daemon test unit golden bench e2e deps clean
+.PHONY: build publish rpm run demo-daemon test unit golden bench e2e deps clean
 
 # ReadyToRun: node-agent and its packages are compiled ahead of time for this machine's
 # architecture, so a --once run spends its time working instead of in the JIT.
@@ -47,8 +47,8 @@ demo-daemon: build ## the daemon against an in-process fake API server serving e
 	@rm -rf $(DEMO_ROOT)-daemon
 	@$(DOTNET) run -c Release --project bench/NodeAgent.Bench.csproj -- demo-daemon $(DEMO_ROOT)-daemon
 
-test: build publish deps ## everything: unit, golden, property, bad-input, crash, real-consumer and published-binary tests
-	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_PUBLISHED=$(CURDIR)/$(PUBLISHED) scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
+test: build publish deps rpm ## everything: unit, golden, property, bad-input, crash, real-consumer, published-binary and packaging tests
+	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_PUBLISHED=$(CURDIR)/$(PUBLISHED) NODE_AGENT_RPM=$(RPM) 		scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
 
 e2e: build deps ## only the real-registry CA trust test: skopeo pulls through a TLS mirror on 127.0.0.1 trusting the rendered certs.d
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
@@ -61,6 +61,22 @@ golden: build ## rewrite the expected files of every golden case from the curren
 
 bench: build ## BenchmarkDotNet render benchmark and whole-process timings
 	$(DOTNET) run -c Release --project bench/NodeAgent.Bench.csproj -- $(BENCH_ARGS)
+
+VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' agent/NodeAgent.csproj)
+RPM_TOP := $(CURDIR)/dist/rpm
+RPM := $(RPM_TOP)/RPMS/x86_64/node-agent-$(VERSION)-1.x86_64.rpm
+# A gzip payload: quick to write here, and every rpm RHEL has shipped reads it.
+rpm: publish ## the RHEL package from the published binary: dist/rpm/RPMS/x86_64/node-agent-<version>-1.x86_64.rpm
+	@rm -rf $(RPM_TOP) && mkdir -p $(RPM_TOP)/SOURCES $(RPM_TOP)/stage/node-agent-$(VERSION)
+	@cd $(RPM_TOP)/stage/node-agent-$(VERSION) && mkdir -p systemd rpm && \
+		cp -a $(CURDIR)/$(PUBLISH_DIR) publish && \
+		cp $(CURDIR)/systemd/node-agent.service $(CURDIR)/systemd/config.json systemd/ && \
+		cp $(CURDIR)/rpm/node-agent.sysconfig rpm/ && cp $(CURDIR)/README.md .
+	@tar -C $(RPM_TOP)/stage -cf $(RPM_TOP)/SOURCES/node-agent-$(VERSION).tar node-agent-$(VERSION)
+	@rm -rf $(RPM_TOP)/stage
+	rpmbuild -bb rpm/node-agent.spec --quiet --define "_topdir $(RPM_TOP)" --define "pkg_version $(VERSION)" \
+		--define "_binary_payload w6.gzdio"
+	@echo "built $(RPM:$(CURDIR)/%=%)"
 
 deps: ## install the Debian packages the tests use when running as root; otherwise name what is missing
 	@bash scripts/test-deps.sh

@@ -3,8 +3,10 @@
 # CI; otherwise names what is missing. skopeo is the real consumer of what node-agent writes;
 # diff and patch check the dry-run diffs; docker-registry (distribution v2) serves the TLS mirror of
 # the CA trust end-to-end test, and openssl inspects its throw-away certificates when debugging.
+# rpmbuild (Debian's rpm) builds the RPM that rpm and rpmlint check, and systemd-analyze verifies
+# the unit (tests/Packaging).
 set -euo pipefail
-declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl)
+declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl [rpmbuild]=rpm [rpmlint]=rpmlint [systemd-analyze]=systemd)
 missing=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
