@@ -452,7 +452,8 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
         _cluster.Apply(image);
         var (daemon, endpoint) = await StartAsync();
         await ConvergeAsync(daemon, image, "the objects without ICSPs");
-        daemon.LogText.Should().Contain("does not serve /apis/operator.openshift.io/v1alpha1/imagecontentsourcepolicies");
+        // The console logger writes from its own thread, so the warning can reach stderr after the files.
+        await daemon.WaitForLogAsync("does not serve /apis/operator.openshift.io/v1alpha1/imagecontentsourcepolicies");
         await ReadyzAsync(daemon, endpoint, HttpStatusCode.OK);
 
         var icsp = Icsp("legacy", "legacy.example/app", "mirror.example/app");
