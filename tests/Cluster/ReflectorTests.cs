@@ -20,12 +20,7 @@ public sealed class ReflectorTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _server = await FakeApiServer.StartAsync();
-        _client = new KubeClient(new KubeConfig
-        {
-            Source = "test",
-            Server = _server.Url,
-            CertificateAuthority = Encoding.ASCII.GetBytes(_server.Pki.CaPem),
-        });
+        _client = _server.CreateClient();
     }
 
     public async Task DisposeAsync()

@@ -161,6 +161,14 @@ public sealed class FakeApiServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>A client of this server that trusts its CA (and nothing else) and sends no credentials.</summary>
+    public NodeAgent.Cluster.KubeClient CreateClient() => new(new NodeAgent.Cluster.KubeConfig
+    {
+        Source = "test",
+        Server = Url,
+        CertificateAuthority = System.Text.Encoding.ASCII.GetBytes(Pki.CaPem),
+    });
+
     /// <summary>
     /// The collection at <paramref name="path"/> (e.g. <c>/apis/config.openshift.io/v1/imagedigestmirrorsets</c>);
     /// the one already served there if any. A path with <c>/namespaces/&lt;ns&gt;/</c> holds objects of that namespace.

@@ -31,12 +31,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime, IDisposable
     {
         _server = await FakeApiServer.StartAsync();
         _idms = _server.Serve(Idms.Path, "ImageDigestMirrorSetList", ConfigV1);
-        _client = new KubeClient(new KubeConfig
-        {
-            Source = "test",
-            Server = _server.Url,
-            CertificateAuthority = Encoding.ASCII.GetBytes(_server.Pki.CaPem),
-        });
+        _client = _server.CreateClient();
     }
 
     public async Task DisposeAsync()
