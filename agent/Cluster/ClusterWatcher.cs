@@ -73,7 +73,11 @@ public sealed class ClusterWatcher
 
     /// <summary>True once every watched kind has been tried at least once, whatever the answer.</summary>
     public bool FirstRoundAttempted =>
-        _fixed.All(r => r.Attempted) && (CaConfigMapName() is null || _trustedCa is { Attempted: true } ca && ca.Resource.Name == CaConfigMapName());
+        _fixed.All(r => r.Attempted) && CaConfigMapName() switch
+        {
+            null => true,
+            var name => _trustedCa is { Attempted: true } ca && ca.Resource.Name == name,
+        };
 
     /// <summary>Runs every watch until <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)

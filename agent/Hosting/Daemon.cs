@@ -153,43 +153,37 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     {
         // Once a burst of changes is over, give the memory of its renders back to the node: the
         // daemon spends nearly all its life idle, and the GC would otherwise keep its peak.
-        if (!watcher.Changes.TryPeek(out _) && !await IdleForAsync(watcher, TrimAfter, stop).ConfigureAwait(false))
+        if (!watcher.Changes.TryPeek(out _) && !await ChangeWithinAsync(watcher, TrimAfter, stop).ConfigureAwait(false) && !stop.IsCancellationRequested)
         {
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        if (retryIn is { } delay)
-        {
-            wait.CancelAfter(delay);
-        }
-        try
-        {
-            await watcher.Changes.WaitToReadAsync(wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
+        var changed = await ChangeWithinAsync(watcher, retryIn, stop).ConfigureAwait(false);
+        if (stop.IsCancellationRequested)
         {
             return false;
         }
-        watcher.Changes.TryRead(out _);
-        return !stop.IsCancellationRequested;
+        if (changed)
+        {
+            watcher.Changes.TryRead(out _);
+        }
+        return true;
     }
 
-    // True when a change arrived (or stop was asked) within the time; false when it stayed quiet.
-    private static async Task<bool> IdleForAsync(ClusterWatcher watcher, TimeSpan time, CancellationToken stop)
+    // True once a change is waiting; false when the limit (if any) passed first or stop was asked.
+    private static async Task<bool> ChangeWithinAsync(ClusterWatcher watcher, TimeSpan? limit, CancellationToken stop)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        wait.CancelAfter(time);
+        if (limit is { } time)
+        {
+            wait.CancelAfter(time);
+        }
         try
         {
             return await watcher.Changes.WaitToReadAsync(wait.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            return stop.IsCancellationRequested;
+            return false;
         }
     }
 
