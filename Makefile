@@ -71,7 +71,7 @@ rpm: publish ## the RHEL package from the published binary: dist/rpm/RPMS/x86_64
 	@cd $(RPM_TOP)/stage/node-agent-$(VERSION) && mkdir -p systemd rpm && \
 		cp -a $(CURDIR)/$(PUBLISH_DIR) publish && \
 		cp $(CURDIR)/systemd/node-agent.service $(CURDIR)/systemd/config.json systemd/ && \
-		cp $(CURDIR)/rpm/node-agent.sysconfig rpm/ && cp $(CURDIR)/README.md .
+		cp $(CURDIR)/rpm/node-agent.sysconfig rpm/ && cp $(CURDIR)/README.md $(CURDIR)/LICENSE .
 	@tar -C $(RPM_TOP)/stage -cf $(RPM_TOP)/SOURCES/node-agent-$(VERSION).tar node-agent-$(VERSION)
 	@rm -rf $(RPM_TOP)/stage
 	rpmbuild -bb rpm/node-agent.spec --quiet --define "_topdir $(RPM_TOP)" --define "pkg_version $(VERSION)" \

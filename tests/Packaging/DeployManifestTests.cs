@@ -392,6 +392,7 @@ public sealed class DeployManifestTests : IDisposable
         lines.Should().Contain(l => l.Contains("install", StringComparison.Ordinal) && l.Contains("systemd", StringComparison.Ordinal), "systemctl does the reload");
         lines.Should().Contain("ENTRYPOINT [\"/usr/lib/node-agent/node-agent\"]");
         lines.Should().Contain("USER 0");
+        lines.Should().Contain("COPY LICENSE /usr/share/licenses/node-agent/", "the image carries the license as the RPM does");
     }
 
     // ---- the reload mechanism, end to end against stand-ins ---------------------------------------

@@ -39,7 +39,8 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
     [
         "node-agent.x86_64: W: no-url-tag",
         "node-agent.x86_64: W: no-manual-page-for-binary node-agent",
-        "node-agent.x86_64: W: invalid-license LicenseRef-Not-Declared",
+        // Debian's rpmlint ships an empty ValidLicenses list, so it flags every License tag.
+        "node-agent.x86_64: W: invalid-license Apache-2.0",
         "node-agent.spec: W: no-buildroot-tag",
         "node-agent.spec: W: invalid-url Source0: node-agent-VERSION.tar",
     ];
@@ -72,6 +73,8 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
             "/usr/lib/systemd/system/node-agent.service",
             "/usr/share/doc/node-agent",
             "/usr/share/doc/node-agent/README.md",
+            "/usr/share/licenses/node-agent",
+            "/usr/share/licenses/node-agent/LICENSE",
             LibDirectory,
         };
         expected.AddRange(Directory.EnumerateFileSystemEntries(PackagingTools.PublishDirectory, "*", SearchOption.AllDirectories)
@@ -93,6 +96,7 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
         flags["/etc/node-agent/config.json"].Should().Be("cn", "%config(noreplace): an edited configuration survives an upgrade");
         flags["/etc/sysconfig/node-agent"].Should().Be("cn");
         flags["/usr/share/doc/node-agent/README.md"].Should().Be("d");
+        flags["/usr/share/licenses/node-agent/LICENSE"].Should().Be("l", "%license: kept even when documentation is not installed");
         flags.Where(f => f.Value.Contains('c', StringComparison.Ordinal)).Select(f => f.Key)
             .Should().BeEquivalentTo(["/etc/node-agent/config.json", "/etc/sysconfig/node-agent"], "nothing else is configuration");
     }
@@ -162,6 +166,7 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
         Directory.Exists(installed.File("/etc/containers")).Should().BeTrue();
         Directory.Exists(installed.File("/etc/docker/certs.d")).Should().BeTrue();
         File.Exists(installed.File("/usr/share/doc/node-agent/README.md")).Should().BeTrue();
+        File.ReadAllBytes(installed.File("/usr/share/licenses/node-agent/LICENSE")).Should().Equal(File.ReadAllBytes(Path.Join(RepoPaths.Root, "LICENSE")));
     }
 
     [Fact]
