@@ -82,7 +82,8 @@ public static class RegistryMatcher
         return sources;
     }
 
-    private static bool MirrorServes(RegistryEntry entry, MirrorEndpoint mirror, bool digested)
+    /// <summary>Whether <paramref name="mirror"/> is tried for a digest (else a tag) reference.</summary>
+    public static bool MirrorServes(RegistryEntry entry, MirrorEndpoint mirror, bool digested)
     {
         if (digested)
         {

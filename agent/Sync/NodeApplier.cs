@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NodeAgent.Impact;
 using NodeAgent.Logging;
 using NodeAgent.Node;
 
@@ -23,17 +24,42 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
 
     private readonly StateStore _store = new(paths);
 
-    /// <summary>Prints a unified diff of every file that would change; writes nothing at all.</summary>
-    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, TextWriter output)
+    /// <summary>
+    /// Prints a unified diff of every file that would change and what that means for pulls,
+    /// CRI-O and MCO (<see cref="ImpactForecast"/>); writes nothing at all.
+    /// </summary>
+    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, DryRunOutput output)
     {
         var state = _store.Load();
         var changes = Effective(new FileApplier(_store).Plan(plan(state), state));
-        foreach (var change in changes)
+        var report = ImpactForecast.Compute(ImpactInputsOf(changes));
+        if (output.Json)
         {
-            output.Write(UnifiedDiff.Format(change.Path, change.Before, change.After));
+            output.Diff.Write(ImpactJson.Format(report, file => UnifiedDiff.Format(file.Path, file.Before, file.After)));
+        }
+        else
+        {
+            foreach (var change in changes)
+            {
+                output.Diff.Write(UnifiedDiff.Format(change.Path, change.Before, change.After));
+            }
+            output.Impact.Write(ImpactText.Format(report));
         }
         Log.DryRun(logger, changes.Count);
         return SyncOutcome.DryRun;
+    }
+
+    // The runtime files as they are and as they would be; every other change is a CA file.
+    private ImpactInputs ImpactInputsOf(IReadOnlyList<FileChange> changes)
+    {
+        FileVersions Versions(string path)
+        {
+            var current = SafePath.Read(paths, path);
+            var change = changes.FirstOrDefault(c => c.Path == path);
+            return new FileVersions(path, current, change is null ? current : change.After);
+        }
+        return new ImpactInputs(Versions(HostPaths.RegistriesConf), Versions(HostPaths.PolicyJson), Versions(HostPaths.SearchDropIn),
+            [.. changes.Where(c => !RuntimeFiles.Contains(c.Path)).Select(c => new FileVersions(c.Path, c.Before, c.After))]);
     }
 
     /// <summary>

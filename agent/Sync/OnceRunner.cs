@@ -37,7 +37,8 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
             inputProblems = listed.Problems;
         }
         var pass = new SyncPass(options, logger, problem => diagnostics.WriteLine(problem.ToString()));
-        var result = await pass.RunAsync(snapshot, inputProblems, options.DryRun ? output : null, cancellationToken).ConfigureAwait(false);
+        var dryRun = options.DryRun ? new DryRunOutput(output, diagnostics, Json: false) : null;
+        var result = await pass.RunAsync(snapshot, inputProblems, dryRun, cancellationToken).ConfigureAwait(false);
         return result.Outcome;
     }
 

@@ -22,10 +22,10 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
 
     /// <summary>
     /// Renders <paramref name="snapshot"/> and applies it, or with <paramref name="dryRunOutput"/>
-    /// only prints the diff there. <paramref name="inputProblems"/> are what reading the cluster
+    /// only prints the diff and its impact there. <paramref name="inputProblems"/> are what reading the cluster
     /// found (objects that did not decode, types not served); any error among them is invalid input.
     /// </summary>
-    public async Task<SyncResult> RunAsync(ClusterSnapshot snapshot, IReadOnlyList<Problem> inputProblems, TextWriter? dryRunOutput, CancellationToken cancellationToken)
+    public async Task<SyncResult> RunAsync(ClusterSnapshot snapshot, IReadOnlyList<Problem> inputProblems, DryRunOutput? dryRunOutput, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(inputProblems);
