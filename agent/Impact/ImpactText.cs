@@ -60,15 +60,19 @@ public static class ImpactText
         text.Append("    ").Append(label).Append(": ");
         if (before.SameAs(after))
         {
-            text.Append(Order(after)).Append(" (unchanged)\n");
+            text.Append("unchanged, ").Append(Order(after)).Append('\n');
             return;
         }
-        text.Append(Order(before)).Append(" → ").Append(Order(after)).Append('\n');
+        text.Append(Order(before)).Append('\n').Append(' ', 6 + label.Length).Append("→ ").Append(Order(after)).Append('\n');
     }
 
     private static string Order(PullOrder order)
     {
-        var tried = order.Endpoints.Count == 0 ? "nothing" : string.Join(", ", order.Endpoints);
+        if (order.Endpoints.Count == 0)
+        {
+            return order.SourceBlocked ? "none (source blocked)" : "none";
+        }
+        var tried = string.Join(", ", order.Endpoints);
         return order.SourceBlocked ? $"{tried} (source blocked)" : tried;
     }
 

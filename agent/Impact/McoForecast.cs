@@ -134,7 +134,7 @@ public static class McoForecast
         var digestOnly = entry.Mirrors.Count == 0 ? entry.MirrorByDigestOnly : entry.Mirrors.All(m => m.PullFromMirror == MirrorEndpoint.DigestOnly);
         return digestOnly ? null
             : entry.Mirrors.Count == 0 ? $"registry {scope} was added without mirrors (an insecure or blocked entry)"
-            : $"registry {scope} was added with mirrors that serve tag pulls";
+            : $"registry {scope} was added with a mirror that does not set pull-from-mirror = digest-only";
     }
 
     private static Dictionary<string, RegistryEntry> ByScope(IEnumerable<RegistryEntry> registries)

@@ -123,15 +123,16 @@ public static class UnifiedDiff
                 x++;
                 y++;
             }
-            else if (y < m && (x == n || table[(x * (m + 1)) + y + 1] >= table[((x + 1) * (m + 1)) + y]))
-            {
-                edits.Add(new Edit(Op.Insert, b[bStart + y], aStart + x, bStart + y));
-                y++;
-            }
-            else
+            // On a tie the old line goes first, as diff -u prints a replacement: - then +.
+            else if (x < n && (y == m || table[((x + 1) * (m + 1)) + y] >= table[(x * (m + 1)) + y + 1]))
             {
                 edits.Add(new Edit(Op.Delete, a[aStart + x], aStart + x, bStart + y));
                 x++;
+            }
+            else
+            {
+                edits.Add(new Edit(Op.Insert, b[bStart + y], aStart + x, bStart + y));
+                y++;
             }
         }
     }
