@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using NodeAgent.Cluster;
 using NodeAgent.Configuration;
+using NodeAgent.Explain;
 using NodeAgent.Hosting;
 using NodeAgent.Logging;
 using NodeAgent.Sync;
@@ -30,6 +31,12 @@ public static class Program
                 return ExitCodes.Success;
             }
             options = OptionsLoader.Load(commandLine, Environment.GetEnvironmentVariables());
+            if (commandLine.Command == CommandLine.ExplainCommand)
+            {
+                // Reads files below the root and answers: no logging, cluster or signal handling.
+                return await ExplainCommand.RunAsync(commandLine.Image!, options.Root, commandLine.Probe, commandLine.Output,
+                    Console.Out, Console.Error, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (UsageException e)
         {

@@ -10,6 +10,22 @@ public sealed record CommandLine(
     bool Help,
     bool Version)
 {
+    public const string ExplainCommand = "explain";
+    public const string OutputText = "text";
+    public const string OutputJson = "json";
+
+    /// <summary>The subcommand given as the first argument (<c>explain</c>), or null for the daemon and <c>--once</c>.</summary>
+    public string? Command { get; init; }
+
+    /// <summary><c>explain</c>'s IMAGE argument.</summary>
+    public string? Image { get; init; }
+
+    /// <summary><c>--probe</c>: <c>explain</c> connects to every endpoint it would contact.</summary>
+    public bool Probe { get; init; }
+
+    /// <summary><c>--output text|json</c>: the form of what a command prints on stdout. Default text.</summary>
+    public string Output { get; init; } = OutputText;
+
     // Options that take a value, mapped to the setting they set.
     private static readonly Dictionary<string, string> ValueOptions = new(StringComparer.Ordinal)
     {
@@ -30,6 +46,9 @@ public sealed record CommandLine(
           node-agent [options]                     daemon: list+watch the API server, apply every change
           node-agent --once --manifests PATH ...   render once from files, no cluster needed
           node-agent --once [options]              render once from the API server and exit
+          node-agent explain IMAGE [--root DIR] [--probe] [--output text|json]
+                                                   where a pull of IMAGE goes on this node, and whether
+                                                   it is allowed, as CRI-O/podman/skopeo decide it
 
         Options:
           --manifests PATH        file or directory (recursive) of *.yaml, *.yml, *.json manifests;
@@ -49,8 +68,23 @@ public sealed record CommandLine(
           --listen ADDR:PORT      daemon HTTP: /healthz, /readyz (200 once synced), /metrics
                                   (Prometheus text), e.g. 127.0.0.1:9101
           --log-level LEVEL       Trace, Debug, Information (default), Warning or Error
+          --output FORMAT         text (default) or json; explain is the only command with json so far
           -h, --help              show this help
           --version               show the version
+
+        explain IMAGE reads, below the root, etc/containers/registries.conf, its drop-ins in
+        registries.conf.d/ (lexical order), var/cache/containers/short-name-aliases.conf,
+        etc/containers/policy.json and the certs.d directories, and prints: for a short name its
+        candidates (alias or unqualified-search registries); the [[registry]] that matches (longest
+        prefix) and its file and line; the pull sources in order (eligible mirrors, then the
+        primary; blocked ones are not contacted), the mirrors skipped and why; the certs.d
+        directory of each host (etc/containers/certs.d/HOST hides etc/docker/certs.d/HOST); and
+        the policy.json scope and verdict. IMAGE may omit docker.io/library/ and the tag (:latest).
+          --probe                 also make a TLS connection to every endpoint that would be
+                                  contacted (port 443 unless given; 5 s), trusting the system roots
+                                  plus the host's certs.d CA files, or nothing for an insecure one
+        Exit: 0 explained (whatever the verdict), 2 bad usage, an invalid IMAGE, registries.conf
+        or policy.json, 1 a file could not be read.
 
         Files written below the root: etc/containers/registries.conf, etc/containers/policy.json,
         etc/containers/registries.conf.d/01-image-searchRegistries.conf (while the Image sets
@@ -69,11 +103,18 @@ public sealed record CommandLine(
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        bool once = false, dryRun = false, help = false, version = false;
-        string? manifests = null, configFile = null;
-        for (var i = 0; i < args.Count; i++)
+        bool once = false, dryRun = false, help = false, version = false, probe = false;
+        string? manifests = null, configFile = null, image = null;
+        var output = OutputText;
+        var command = args.Count > 0 && args[0] == ExplainCommand ? ExplainCommand : null;
+        for (var i = command is null ? 0 : 1; i < args.Count; i++)
         {
             var arg = args[i];
+            if (command is not null && !arg.StartsWith('-'))
+            {
+                image = image is null ? arg : throw new UsageException($"{command} takes one IMAGE; {Rendering.GoQuote.Quote(arg)} is a second one");
+                continue;
+            }
             string? inlineValue = null;
             var equals = arg.IndexOf('=', StringComparison.Ordinal);
             if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
@@ -89,6 +130,8 @@ public sealed record CommandLine(
                 case "--version": version = true; break;
                 case "--manifests": manifests = Value(args, ref i, arg, inlineValue); break;
                 case "--config": configFile = Value(args, ref i, arg, inlineValue); break;
+                case "--probe": probe = Flag(arg, inlineValue); break;
+                case "--output": output = OutputFormat(Value(args, ref i, arg, inlineValue)); break;
                 default:
                     if (!ValueOptions.TryGetValue(arg, out var setting))
                     {
@@ -98,7 +141,56 @@ public sealed record CommandLine(
                     break;
             }
         }
-        return new CommandLine(settings, once, manifests, dryRun, configFile, help, version);
+        if (command is not null)
+        {
+            CheckExplain(image, help, once, manifests, dryRun, settings);
+        }
+        else if (probe)
+        {
+            throw new UsageException("--probe works with explain: node-agent explain IMAGE --probe");
+        }
+        else if (output == OutputJson)
+        {
+            throw new UsageException("--output json: only explain writes JSON so far; --once and the daemon write text");
+        }
+        return new CommandLine(settings, once, manifests, dryRun, configFile, help, version)
+        {
+            Command = command,
+            Image = image,
+            Probe = probe,
+            Output = output,
+        };
+    }
+
+    private static string OutputFormat(string value) => value is OutputText or OutputJson
+        ? value
+        : throw new UsageException($"--output: {Rendering.GoQuote.Quote(value)} is not an output format; use {OutputText} or {OutputJson}");
+
+    // explain reads the node; it takes the root (and settings that may set it), nothing that renders or watches.
+    private static void CheckExplain(string? image, bool help, bool once, string? manifests, bool dryRun, Dictionary<string, string> settings)
+    {
+        var misplaced = new List<string>();
+        if (once)
+        {
+            misplaced.Add("--once");
+        }
+        if (manifests is not null)
+        {
+            misplaced.Add("--manifests");
+        }
+        if (dryRun)
+        {
+            misplaced.Add("--dry-run");
+        }
+        misplaced.AddRange(ValueOptions.Where(o => o.Value != nameof(AgentOptions.Root) && settings.ContainsKey(o.Value)).Select(o => o.Key));
+        if (misplaced.Count > 0)
+        {
+            throw new UsageException($"{ExplainCommand} does not take {string.Join(", ", misplaced)}; it takes IMAGE, --root, --probe, --output (and --config)");
+        }
+        if (image is null && !help)
+        {
+            throw new UsageException($"{ExplainCommand} needs an IMAGE, e.g. node-agent explain quay.io/team/app:v1; see node-agent --help");
+        }
     }
 
     private static bool Flag(string name, string? inlineValue) =>

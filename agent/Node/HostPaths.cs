@@ -11,6 +11,15 @@ public sealed class HostPaths
     public const string SearchDropIn = "etc/containers/registries.conf.d/01-image-searchRegistries.conf";
     public const string StateDirectory = "var/lib/node-agent";
 
+    /// <summary>The drop-in directory containers/image reads after registries.conf.</summary>
+    public const string RegistriesDropInDirectory = "etc/containers/registries.conf.d";
+
+    /// <summary>The short-name aliases containers/image records for root after a prompted pull; they win over registries.conf's.</summary>
+    public const string ShortNameAliasesCache = "var/cache/containers/short-name-aliases.conf";
+
+    /// <summary>The certs.d directory node-agent writes CA files to by default, read after <see cref="ContainersCertsDirectory"/>.</summary>
+    public const string DockerCertsDirectory = "etc/docker/certs.d";
+
     public HostPaths(string root)
     {
         Root = Path.GetFullPath(root);

@@ -27,6 +27,31 @@ public static class RegistryMatcher
     }
 
     /// <summary>
+    /// containers/image <c>FindRegistry</c> exactly as it chooses: among the tables whose prefix
+    /// matches, the one whose prefix <em>string</em> is longest, ties going to the first in byte
+    /// order. This differs from <see cref="Find"/> when a <c>*.domain</c> prefix competes with a
+    /// longer, more specific one for the same host (<c>*.example.com</c> against
+    /// <c>a.b.example.com</c>, or <c>*.b.example.com</c>): <see cref="Find"/> compares matched
+    /// lengths, which tie there.
+    /// </summary>
+    public static T? FindLongestPrefix<T>(IEnumerable<T> registries, Func<T, RegistryEntry> entryOf, string name)
+        where T : class
+    {
+        T? best = null;
+        var bestLength = 0;
+        foreach (var candidate in registries.OrderBy(r => entryOf(r).EffectivePrefix, ByteOrder.Instance))
+        {
+            var prefix = entryOf(candidate).EffectivePrefix;
+            if (prefix.Length > bestLength && MatchLength(name, prefix) >= 0)
+            {
+                best = candidate;
+                bestLength = prefix.Length;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
     /// containers/image <c>refMatchingPrefix</c>: the length of <paramref name="reference"/> that
     /// <paramref name="prefix"/> covers, or -1. A match must end the string or be followed by
     /// <c>/</c>, <c>:</c> or <c>@</c>.
@@ -83,13 +108,21 @@ public static class RegistryMatcher
     }
 
     /// <summary>Whether <paramref name="mirror"/> is tried for a digest (else a tag) reference.</summary>
-    public static bool MirrorServes(RegistryEntry entry, MirrorEndpoint mirror, bool digested)
+    public static bool MirrorServes(RegistryEntry entry, MirrorEndpoint mirror, bool digested) =>
+        SkipReason(entry, mirror, digested) is null;
+
+    /// <summary>Why containers/image leaves <paramref name="mirror"/> out for a digest or a tag reference; null when it uses it.</summary>
+    public static string? SkipReason(RegistryEntry entry, MirrorEndpoint mirror, bool digested)
     {
         if (digested)
         {
-            return mirror.PullFromMirror != MirrorEndpoint.TagOnly;
+            return mirror.PullFromMirror == MirrorEndpoint.TagOnly ? "tag-only mirror, digest reference" : null;
         }
-        return !entry.MirrorByDigestOnly && mirror.PullFromMirror != MirrorEndpoint.DigestOnly;
+        if (entry.MirrorByDigestOnly)
+        {
+            return "mirror-by-digest-only registry, tag reference";
+        }
+        return mirror.PullFromMirror == MirrorEndpoint.DigestOnly ? "digest-only mirror, tag reference" : null;
     }
 
     private static PullSource Rewrite(string location, string text, int prefixLength, bool isMirror, bool insecure)
