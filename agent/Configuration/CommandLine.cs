@@ -60,7 +60,11 @@ public sealed record CommandLine(
                                   'systemctl reload crio.service' when crio.service is active
           --health-command CMD    run after a reload; non-zero rolls back to the last good files
                                   (default with the default reload: systemctl is-active --quiet crio.service)
-          --dry-run               write nothing; print a unified diff of every file that would change
+          --dry-run               write nothing; print a unified diff of every file that would change,
+                                  then (on stderr) what it means: per registry where digest and tag
+                                  pulls go before and after, search order, policy.json verdicts,
+                                  trust, whether CRI-O reloads, and what MCO would have done
+                                  (reload, drain, reboot); with --output json, one JSON document
           --config FILE           settings as JSON; command line > NODEAGENT_<Setting> > file > defaults
           --kubeconfig FILE       API server credentials; else KUBECONFIG; else the pod's service
                                   account; else exit 3 (never localhost)
@@ -68,7 +72,7 @@ public sealed record CommandLine(
           --listen ADDR:PORT      daemon HTTP: /healthz, /readyz (200 once synced), /metrics
                                   (Prometheus text), e.g. 127.0.0.1:9101
           --log-level LEVEL       Trace, Debug, Information (default), Warning or Error
-          --output FORMAT         text (default) or json; explain is the only command with json so far
+          --output FORMAT         text (default) or json, for explain and --once --dry-run
           -h, --help              show this help
           --version               show the version
 
@@ -149,9 +153,9 @@ public sealed record CommandLine(
         {
             throw new UsageException("--probe works with explain: node-agent explain IMAGE --probe");
         }
-        else if (output == OutputJson)
+        else if (output == OutputJson && !(once && dryRun))
         {
-            throw new UsageException("--output json: only explain writes JSON so far; --once and the daemon write text");
+            throw new UsageException("--output json works with explain and with --once --dry-run; other runs only log");
         }
         return new CommandLine(settings, once, manifests, dryRun, configFile, help, version)
         {

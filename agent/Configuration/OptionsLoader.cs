@@ -86,6 +86,7 @@ public static class OptionsLoader
             Once = commandLine.Once,
             Manifests = commandLine.Manifests,
             DryRun = commandLine.DryRun,
+            Output = commandLine.Output,
             ConfigFile = commandLine.ConfigFile,
         };
         Validate(options);

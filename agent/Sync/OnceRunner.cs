@@ -37,7 +37,7 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
             inputProblems = listed.Problems;
         }
         var pass = new SyncPass(options, logger, problem => diagnostics.WriteLine(problem.ToString()));
-        var dryRun = options.DryRun ? new DryRunOutput(output, diagnostics, Json: false) : null;
+        var dryRun = options.DryRun ? new DryRunOutput(output, diagnostics, Json: options.Output == CommandLine.OutputJson) : null;
         var result = await pass.RunAsync(snapshot, inputProblems, dryRun, cancellationToken).ConfigureAwait(false);
         return result.Outcome;
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FluentAssertions;
 using NodeAgent.Tests.Support;
 using Xunit;
@@ -78,7 +79,7 @@ public sealed class DryRunImpactTests : IDisposable
     [Fact]
     public void Deleting_an_icsp_drains_and_sends_pulls_back_to_the_source()
     {
-        var result = DryRun(("image.yaml", BaseImage), ("idms.yaml", BaseIdms));
+        var result = DryRun([("image.yaml", BaseImage), ("idms.yaml", BaseIdms)]);
 
         Impact(result).Should().ContainInOrder(
             "  registry registry.example/legacy:",
@@ -182,6 +183,40 @@ public sealed class DryRunImpactTests : IDisposable
         Mco(result).Should().Be("done nothing (no file MCO manages changed)");
     }
 
+    [Fact]
+    public void Json_output_carries_the_same_diff_and_the_impact_as_one_document()
+    {
+        var files = Base(("tags.yaml", Manifests.Itms("tags", """
+            - source: registry.example/tools
+              mirrors: [m5.example/tools]
+            """)));
+        var text = DryRun(files);
+
+        var result = DryRun(files, "--output", "json");
+
+        var document = JsonNode.Parse(result.Stdout)!.AsObject();
+        string.Concat(document["files"]!.AsArray().Select(f => f!["diff"]!.GetValue<string>())).Should().Be(text.Stdout);
+        document["files"]![0]!["change"]!.GetValue<string>().Should().Be("updated");
+        var scope = document["scopes"]!.AsArray().Single()!;
+        scope["scope"]!.GetValue<string>().Should().Be("registry.example/tools");
+        scope["changes"]![0]!["kind"]!.GetValue<string>().Should().Be("entry-added");
+        scope["tagPulls"]!["after"]!.AsArray().Select(e => e!.GetValue<string>()).Should().Equal("m5.example/tools", "registry.example/tools");
+        document["reload"]!["needed"]!.GetValue<bool>().Should().BeTrue();
+        document["mco"]!["action"]!.GetValue<string>().Should().Be("drain-and-reload");
+        result.Stderr.Should().NotContain("impact", "the JSON document is the whole report");
+    }
+
+    [Theory]
+    [InlineData("--once")]
+    [InlineData("--dry-run")]
+    public void Json_output_needs_a_dry_run_or_explain(string mode)
+    {
+        var result = NodeAgentProcess.Run(["--output", "json", mode, "--manifests", RepoPaths.Examples]);
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Stderr.Should().Contain("--output json works with explain and with --once --dry-run");
+    }
+
     private static (string Name, string Yaml)[] Base(params (string Name, string Yaml)[] overrides)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -200,10 +235,10 @@ public sealed class DryRunImpactTests : IDisposable
         return [.. files.Select(f => (f.Key, f.Value))];
     }
 
-    private ProcessResult DryRun(params (string Name, string Yaml)[] files)
+    private ProcessResult DryRun((string Name, string Yaml)[] files, params string[] extra)
     {
         var before = DirectorySnapshot.Of(Root);
-        var result = Once(Dir(Guid.NewGuid().ToString("N"), files), "--dry-run");
+        var result = Once(Dir(Guid.NewGuid().ToString("N"), files), ["--dry-run", .. extra]);
         result.ExitCode.Should().Be(0, result.ToString());
         DirectorySnapshot.Of(Root).Should().Equal(before, "a dry run writes nothing");
         return result;
