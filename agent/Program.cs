@@ -31,6 +31,10 @@ public static class Program
                 return ExitCodes.Success;
             }
             options = OptionsLoader.Load(commandLine, Environment.GetEnvironmentVariables());
+            if (commandLine.Command == CommandLine.StatusCommand)
+            {
+                return StatusCommand.Run(options.Root, commandLine.Output, Console.Out, Console.Error, DateTimeOffset.UtcNow);
+            }
             if (commandLine.Command == CommandLine.ExplainCommand)
             {
                 // Reads files below the root and answers: no logging, cluster or signal handling.

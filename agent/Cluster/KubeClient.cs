@@ -39,6 +39,11 @@ public sealed record ResourceType(string Group, string Version, string Plural, s
 
     public static ResourceType ConfigMaps(string @namespace) => new("", "v1", "configmaps", @namespace);
 
+    public static readonly ResourceType Nodes = new("", "v1", "nodes");
+
+    /// <summary>core/v1 Events in <paramref name="namespace"/>; a Node's events live in <c>default</c>, as kubelet's do.</summary>
+    public static ResourceType Events(string @namespace) => new("", "v1", "events", @namespace);
+
     public override string ToString() => Path;
 }
 
@@ -200,6 +205,29 @@ public sealed class KubeClient : IDisposable
         return node as JsonObject ?? throw new KubeApiException((int)response.StatusCode, "BadResponse", $"{type.Path}/{name}: not a JSON object");
     }
 
+    /// <summary>Creates <paramref name="item"/> in <paramref name="type"/>'s collection (POST).</summary>
+    public async Task CreateAsync(ResourceType type, JsonObject item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(item);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        using var content = new StringContent(item.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await SendAsync(HttpMethod.Post, type.Path, content, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies a JSON merge patch (RFC 7386) to one object.</summary>
+    public async Task MergePatchAsync(ResourceType type, string name, JsonObject patch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(patch);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        using var content = new StringContent(patch.ToJsonString(), System.Text.Encoding.UTF8, "application/merge-patch+json");
+        using var response = await SendAsync(HttpMethod.Patch, $"{type.Path}/{Uri.EscapeDataString(name)}", content, timeout.Token).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Events after <paramref name="resourceVersion"/>, with bookmarks, until the server ends the
     /// watch (after about <paramref name="timeoutSeconds"/>) or <paramref name="cancellationToken"/>
@@ -303,9 +331,12 @@ public sealed class KubeClient : IDisposable
         return collection;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendAsync(string pathAndQuery, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, pathAndQuery, null, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, HttpContent? content, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+        using var request = new HttpRequestMessage(method, pathAndQuery) { Content = content };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (BearerToken() is { Length: > 0 } token)
         {

@@ -11,6 +11,7 @@ public sealed record CommandLine(
     bool Version)
 {
     public const string ExplainCommand = "explain";
+    public const string StatusCommand = "status";
     public const string OutputText = "text";
     public const string OutputJson = "json";
 
@@ -46,6 +47,9 @@ public sealed record CommandLine(
           node-agent [options]                     daemon: list+watch the API server, apply every change
           node-agent --once --manifests PATH ...   render once from files, no cluster needed
           node-agent --once [options]              render once from the API server and exit
+          node-agent status [--root DIR] [--output text|json]
+                                                   what the last pass did on this node: result, files
+                                                   and their hashes, last reload, CA expiry, warnings
           node-agent explain IMAGE [--root DIR] [--probe] [--output text|json]
                                                    where a pull of IMAGE goes on this node, and whether
                                                    it is allowed, as CRI-O/podman/skopeo decide it
@@ -72,7 +76,7 @@ public sealed record CommandLine(
           --listen ADDR:PORT      daemon HTTP: /healthz, /readyz (200 once synced), /metrics
                                   (Prometheus text), e.g. 127.0.0.1:9101
           --log-level LEVEL       Trace, Debug, Information (default), Warning or Error
-          --output FORMAT         text (default) or json, for explain and --once --dry-run
+          --output FORMAT         text (default) or json, for explain, status and --once --dry-run
           -h, --help              show this help
           --version               show the version
 
@@ -110,10 +114,14 @@ public sealed record CommandLine(
         bool once = false, dryRun = false, help = false, version = false, probe = false;
         string? manifests = null, configFile = null, image = null;
         var output = OutputText;
-        var command = args.Count > 0 && args[0] == ExplainCommand ? ExplainCommand : null;
+        var command = args.Count > 0 && args[0] is ExplainCommand or StatusCommand ? args[0] : null;
         for (var i = command is null ? 0 : 1; i < args.Count; i++)
         {
             var arg = args[i];
+            if (command == StatusCommand && !arg.StartsWith('-'))
+            {
+                throw new UsageException($"{StatusCommand} takes no arguments; {Rendering.GoQuote.Quote(arg)} is one");
+            }
             if (command is not null && !arg.StartsWith('-'))
             {
                 image = image is null ? arg : throw new UsageException($"{command} takes one IMAGE; {Rendering.GoQuote.Quote(arg)} is a second one");
@@ -145,7 +153,11 @@ public sealed record CommandLine(
                     break;
             }
         }
-        if (command is not null)
+        if (command == StatusCommand)
+        {
+            CheckStatus(probe, once, manifests, dryRun, settings);
+        }
+        else if (command is not null)
         {
             CheckExplain(image, help, once, manifests, dryRun, settings);
         }
@@ -155,7 +167,7 @@ public sealed record CommandLine(
         }
         else if (output == OutputJson && !(once && dryRun))
         {
-            throw new UsageException("--output json works with explain and with --once --dry-run; other runs only log");
+            throw new UsageException("--output json works with explain, status and --once --dry-run; other runs only log");
         }
         return new CommandLine(settings, once, manifests, dryRun, configFile, help, version)
         {
@@ -194,6 +206,19 @@ public sealed record CommandLine(
         if (image is null && !help)
         {
             throw new UsageException($"{ExplainCommand} needs an IMAGE, e.g. node-agent explain quay.io/team/app:v1; see node-agent --help");
+        }
+    }
+
+    // status reads node-agent's own records below the root; like explain it renders and watches nothing.
+    private static void CheckStatus(bool probe, bool once, string? manifests, bool dryRun, Dictionary<string, string> settings)
+    {
+        var misplaced = new[] { (once, "--once"), (manifests is not null, "--manifests"), (dryRun, "--dry-run"), (probe, "--probe") }
+            .Where(o => o.Item1).Select(o => o.Item2)
+            .Concat(ValueOptions.Where(o => o.Value != nameof(AgentOptions.Root) && settings.ContainsKey(o.Value)).Select(o => o.Key))
+            .ToList();
+        if (misplaced.Count > 0)
+        {
+            throw new UsageException($"{StatusCommand} does not take {string.Join(", ", misplaced)}; it takes --root and --output (and --config)");
         }
     }
 

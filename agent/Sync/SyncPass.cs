@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,12 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
     private readonly HostPaths _paths = new(options.Root);
 
     /// <summary>
+    /// Whether invalid input is recorded in status.json too (the daemon). <c>--once</c> leaves
+    /// it: on invalid input nothing below the root may change.
+    /// </summary>
+    public bool RecordInvalidInput { get; init; }
+
+    /// <summary>
     /// Renders <paramref name="snapshot"/> and applies it, or with <paramref name="dryRunOutput"/>
     /// only prints the diff and its impact there. <paramref name="inputProblems"/> are what reading the cluster
     /// found (objects that did not decode, types not served); any error among them is invalid input.
@@ -29,6 +36,61 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(inputProblems);
+        var warnings = new List<string>();
+        var result = await PassAsync(snapshot, inputProblems, dryRunOutput, problem =>
+        {
+            if (!problem.IsError)
+            {
+                warnings.Add(problem.ToString());
+            }
+            report(problem);
+        }, cancellationToken).ConfigureAwait(false);
+        if (dryRunOutput is not null || (result.Outcome == SyncOutcome.InvalidInput && !RecordInvalidInput))
+        {
+            return result;
+        }
+        return result with { Status = Record(snapshot, result, warnings) };
+    }
+
+    // status.json changes only when the status does: a pass that finds everything as it was
+    // leaves the file (and its time) alone, as it leaves every other file.
+    private NodeStatus Record(ClusterSnapshot snapshot, SyncResult result, List<string> warnings)
+    {
+        var file = new NodeStatusFile(_paths);
+        var previous = file.Read();
+        var now = NodeStatus.Timestamp(DateTimeOffset.UtcNow);
+        var status = new NodeStatus
+        {
+            Time = now,
+            Result = result.Outcome.ToString(),
+            Summary = result.Summary,
+            RenderedHash = result.RenderedHash,
+            Generations = NodeStatus.GenerationsOf(snapshot),
+            LastReload = result.Reloads > 0 ? new ReloadRecord(now, result.FailedReloads == 0, result.Reloads) : previous?.LastReload,
+            CaExpiry = new SortedDictionary<string, string>(result.CaExpiryByHost.ToDictionary(e => e.Key, e => NodeStatus.Timestamp(e.Value)), StringComparer.Ordinal),
+            Warnings = warnings,
+        };
+        if (result.Outcome == SyncOutcome.Unchanged && previous is { Result: nameof(SyncOutcome.Applied) or nameof(SyncOutcome.Unchanged) })
+        {
+            status = status with { Result = previous.Result, Summary = previous.Summary };
+        }
+        if (previous is not null && previous.SameAs(status))
+        {
+            return previous;
+        }
+        try
+        {
+            file.Write(status);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            report(Problem.Warning(new FieldRef("node", NodeStatusFile.RelativePath), $"the status was not recorded: {e.Message}"));
+        }
+        return status;
+    }
+
+    private async Task<SyncResult> PassAsync(ClusterSnapshot snapshot, IReadOnlyList<Problem> inputProblems, DryRunOutput? dryRunOutput, Action<Problem> report, CancellationToken cancellationToken)
+    {
         foreach (var problem in inputProblems)
         {
             report(problem);
@@ -86,19 +148,41 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
             return [.. caFiles, .. DesiredFiles.From(result)];
         }
         var expiry = ca.Bundles.SelectMany(b => b.Certificates).Select(c => (DateTimeOffset?)c.NotAfter).Min();
+        var expiryByHost = ca.Bundles.Where(b => b.Certificates.Count > 0)
+            .GroupBy(b => b.Directory, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.SelectMany(b => b.Certificates).Min(c => c.NotAfter), StringComparer.Ordinal);
+        var renderedHash = RenderedHash(result, ca);
         var applier = new NodeApplier(_paths, logger);
         try
         {
             var outcome = dryRunOutput is not null
                 ? new SyncResult(applier.DryRun(Plan, dryRunOutput))
                 : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
-            return outcome with { CaEarliestExpiry = expiry };
+            return outcome with { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             report(Problem.Error(new FieldRef("node", ""), e.Message));
-            return new SyncResult(SyncOutcome.Failed) { CaEarliestExpiry = expiry, Summary = e.Message };
+            return new SyncResult(SyncOutcome.Failed) { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash, Summary = e.Message };
         }
+    }
+
+    // The same objects give the same hash on every node: the runtime files' bytes and each CA
+    // bundle by registry, not the paths of one node's certs.d targets.
+    private static string RenderedHash(RenderResult result, CaRenderResult ca)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var part in new[] { result.RegistriesConf, result.PolicyJson, result.SearchDropIn ?? [] })
+        {
+            hash.AppendData(BitConverter.GetBytes(part.Length));
+            hash.AppendData(part);
+        }
+        foreach (var bundle in ca.Bundles.OrderBy(b => b.Directory, StringComparer.Ordinal))
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(bundle.Directory + "\n"));
+            hash.AppendData(bundle.Pem);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static SyncResult Invalid(int errors, Problem first) => new(SyncOutcome.InvalidInput)

@@ -21,6 +21,15 @@ public sealed record SyncResult(SyncOutcome Outcome)
     /// <summary>The earliest notAfter of the CA certificates rendered, when there are any.</summary>
     public DateTimeOffset? CaEarliestExpiry { get; init; }
 
+    /// <summary>Registry host → the earliest notAfter of its CA certificates.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> CaExpiryByHost { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    /// <summary>SHA-256 of everything rendered (the same on every node for the same objects); empty when nothing rendered.</summary>
+    public string RenderedHash { get; init; } = "";
+
+    /// <summary>What status.json says after this pass; null for a dry run, or invalid input in <c>--once</c>.</summary>
+    public NodeStatus? Status { get; init; }
+
     /// <summary>One human line: what happened, or why it failed.</summary>
     public string Summary { get; init; } = "";
 

@@ -214,7 +214,7 @@ public sealed class DryRunImpactTests : IDisposable
         var result = NodeAgentProcess.Run(["--output", "json", mode, "--manifests", RepoPaths.Examples]);
 
         result.ExitCode.Should().Be(2, result.ToString());
-        result.Stderr.Should().Contain("--output json works with explain and with --once --dry-run");
+        result.Stderr.Should().Contain("--output json works with explain, status and --once --dry-run");
     }
 
     private static (string Name, string Yaml)[] Base(params (string Name, string Yaml)[] overrides)

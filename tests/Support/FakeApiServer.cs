@@ -137,6 +137,9 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>When set, requests must come with a client certificate signed by <see cref="Pki"/> (else 401).</summary>
     public bool RequireClientCertificate { get; set; }
 
+    /// <summary>When set, every write (POST, PATCH) is answered 403 Forbidden, as without the RBAC for it.</summary>
+    public bool ForbidWrites { get; set; }
+
     /// <summary>Every request's path and query, in order.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -412,6 +415,11 @@ public sealed class FakeApiServer : IAsyncDisposable
             return;
         }
         var path = request.Path.Value ?? "";
+        if (!HttpMethods.IsGet(request.Method))
+        {
+            await WriteAsync(context, path).ConfigureAwait(false);
+            return;
+        }
         if (_collections.TryGetValue(path, out var collection))
         {
             if (request.Query["watch"] is ["true" or "1"])
@@ -431,6 +439,62 @@ public sealed class FakeApiServer : IAsyncDisposable
             return;
         }
         await WriteStatusAsync(context, 404).ConfigureAwait(false);
+    }
+
+    // POST to a collection creates (metadata.generateName is honoured); PATCH with a JSON merge
+    // patch (RFC 7386) changes one stored object. Both answer with the stored object.
+    private async Task WriteAsync(HttpContext context, string path)
+    {
+        if (ForbidWrites)
+        {
+            await WriteStatusAsync(context, 403, "forbidden: the service account may not write").ConfigureAwait(false);
+            return;
+        }
+        var body = await JsonNode.ParseAsync(context.Request.Body).ConfigureAwait(false) as JsonObject;
+        if (body is null)
+        {
+            await WriteStatusAsync(context, 400, "the body is not a JSON object").ConfigureAwait(false);
+            return;
+        }
+        if (HttpMethods.IsPost(context.Request.Method) && _collections.TryGetValue(path, out var collection))
+        {
+            if (body["metadata"] is JsonObject metadata && metadata["name"] is null && metadata["generateName"]?.GetValue<string>() is { } prefix)
+            {
+                metadata["name"] = prefix + Guid.NewGuid().ToString("N")[..5];
+            }
+            await WriteJsonAsync(context, 201, collection.Put(body)).ConfigureAwait(false);
+            return;
+        }
+        var slash = path.LastIndexOf('/');
+        if (HttpMethods.IsPatch(context.Request.Method) && context.Request.ContentType?.StartsWith("application/merge-patch+json", StringComparison.Ordinal) == true
+            && slash > 0 && _collections.TryGetValue(path[..slash], out var parent) && parent.Get(path[(slash + 1)..]) is { } current)
+        {
+            await WriteJsonAsync(context, 200, parent.Put(MergePatch(current, body).AsObject())).ConfigureAwait(false);
+            return;
+        }
+        await WriteStatusAsync(context, 404).ConfigureAwait(false);
+    }
+
+    /// <summary>RFC 7386: objects merge key by key, null removes, anything else replaces.</summary>
+    public static JsonNode MergePatch(JsonNode? target, JsonNode patch)
+    {
+        if (patch is not JsonObject changes)
+        {
+            return patch.DeepClone();
+        }
+        var result = target is JsonObject existing ? existing.DeepClone().AsObject() : new JsonObject();
+        foreach (var (key, value) in changes)
+        {
+            if (value is null)
+            {
+                result.Remove(key);
+            }
+            else
+            {
+                result[key] = MergePatch(result[key], value);
+            }
+        }
+        return result;
     }
 
     private async Task<bool> AuthorisedAsync(HttpContext context)

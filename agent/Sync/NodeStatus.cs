@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using NodeAgent.Resources;
+
+namespace NodeAgent.Sync;
+
+/// <summary>
+/// What the last pass did on this node, kept in <c>var/lib/node-agent/status.json</c> for
+/// <c>node-agent status</c> and, when enabled, published as a Node annotation and Events.
+/// </summary>
+public sealed record NodeStatus
+{
+    /// <summary>When the pass that produced this status ran (UTC, RFC 3339); later passes that find everything as it was leave it.</summary>
+    [JsonPropertyName("time")] public string Time { get; init; } = "";
+
+    /// <summary>The outcome: Applied, Unchanged, InvalidInput, Failed, RolledBack, ClusterUnreachable.</summary>
+    [JsonPropertyName("result")] public string Result { get; init; } = "";
+
+    [JsonPropertyName("summary")] public string Summary { get; init; } = "";
+
+    /// <summary>SHA-256 of every rendered file (path and bytes, in write order); empty when nothing rendered.</summary>
+    [JsonPropertyName("renderedHash")] public string RenderedHash { get; init; } = "";
+
+    /// <summary><c>Kind/name</c> (<c>Kind/namespace/name</c> for ConfigMaps) → generation (resourceVersion for ConfigMaps) of every object the pass saw.</summary>
+    [JsonPropertyName("generations")] public SortedDictionary<string, string> Generations { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The last reload run, in this pass or an earlier one.</summary>
+    [JsonPropertyName("lastReload")] public ReloadRecord? LastReload { get; init; }
+
+    /// <summary>Registry host (<c>host[:port]</c>) → the earliest notAfter of its CA certificates.</summary>
+    [JsonPropertyName("caExpiry")] public SortedDictionary<string, string> CaExpiry { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The pass's warnings, as printed (<c>warning: Kind/name: field: …</c>).</summary>
+    [JsonPropertyName("warnings")] public List<string> Warnings { get; init; } = [];
+
+    /// <summary>Equal in everything but <see cref="Time"/>.</summary>
+    public bool SameAs(NodeStatus other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Result == other.Result && Summary == other.Summary && RenderedHash == other.RenderedHash && LastReload == other.LastReload
+            && Generations.SequenceEqual(other.Generations) && CaExpiry.SequenceEqual(other.CaExpiry) && Warnings.SequenceEqual(other.Warnings);
+    }
+
+    public static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The generations of every object in <paramref name="snapshot"/>.</summary>
+    public static SortedDictionary<string, string> GenerationsOf(ClusterSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var seen = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        void Add(KubeObject? item, string kind, bool byResourceVersion = false)
+        {
+            if (item is null)
+            {
+                return;
+            }
+            var key = item.Namespace.Length == 0 ? $"{kind}/{item.Name}" : $"{kind}/{item.Namespace}/{item.Name}";
+            seen[key] = (byResourceVersion ? item.Metadata?.ResourceVersion : item.Metadata?.Generation?.ToString(CultureInfo.InvariantCulture)) ?? "";
+        }
+        Add(snapshot.Image, "Image");
+        Add(snapshot.ClusterVersion, "ClusterVersion");
+        foreach (var item in snapshot.ImageContentSourcePolicies)
+        {
+            Add(item, "ImageContentSourcePolicy");
+        }
+        foreach (var item in snapshot.ImageDigestMirrorSets)
+        {
+            Add(item, "ImageDigestMirrorSet");
+        }
+        foreach (var item in snapshot.ImageTagMirrorSets)
+        {
+            Add(item, "ImageTagMirrorSet");
+        }
+        // ConfigMaps have no generation; their resourceVersion changes with every edit.
+        foreach (var item in snapshot.ConfigMaps)
+        {
+            Add(item, "ConfigMap", byResourceVersion: true);
+        }
+        return seen;
+    }
+}
+
+/// <summary>One run of the reload command and its health check.</summary>
+public sealed record ReloadRecord(
+    [property: JsonPropertyName("time")] string Time,
+    [property: JsonPropertyName("succeeded")] bool Succeeded,
+    [property: JsonPropertyName("runs")] int Runs);
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(NodeStatus))]
+internal sealed partial class NodeStatusJsonContext : JsonSerializerContext;
