@@ -164,12 +164,13 @@ public sealed class FakeApiServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>A client of this server that trusts its CA (and nothing else) and sends no credentials.</summary>
-    public NodeAgent.Cluster.KubeClient CreateClient() => new(new NodeAgent.Cluster.KubeConfig
+    /// <summary>A client of this server that trusts its CA (and nothing else) and sends <paramref name="token"/> if given.</summary>
+    public NodeAgent.Cluster.KubeClient CreateClient(string? token = null) => new(new NodeAgent.Cluster.KubeConfig
     {
         Source = "test",
         Server = Url,
         CertificateAuthority = System.Text.Encoding.ASCII.GetBytes(Pki.CaPem),
+        Token = token,
     });
 
     /// <summary>
@@ -715,6 +716,18 @@ public sealed class FakeApiServer : IAsyncDisposable
                 {
                     watcher.End();
                 }
+            }
+        }
+
+        /// <summary>A copy of the stored object, or null.</summary>
+        public JsonObject? Stored(string name) => Get(name);
+
+        /// <summary>Copies of every stored object, in the order of their resourceVersions.</summary>
+        public IReadOnlyList<JsonObject> All()
+        {
+            lock (_lock)
+            {
+                return [.. _items.Values.OrderBy(i => long.Parse(i["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture)).Select(i => i.DeepClone().AsObject())];
             }
         }
 

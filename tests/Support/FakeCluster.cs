@@ -45,6 +45,9 @@ public sealed class FakeCluster : IAsyncDisposable
         {
             server.Serve(path, listKind, apiVersion);
         }
+        // Written by --report-status, never watched.
+        server.Serve(ResourceType.Nodes.Path, "NodeList", "v1");
+        server.Serve(ResourceType.Events("default").Path, "EventList", "v1");
         cluster.Kubeconfig = cluster._dir.Write("kubeconfig", $"""
             apiVersion: v1
             kind: Config
@@ -73,6 +76,18 @@ public sealed class FakeCluster : IAsyncDisposable
             Collection(obj).Put(obj);
         }
     }
+
+    /// <summary>A Node object, for <c>--report-status</c> to annotate.</summary>
+    public void AddNode(string name) =>
+        Server.Serve(ResourceType.Nodes.Path, "NodeList", "v1").Put(FakeApiServer.Object("v1", "Node", name));
+
+    /// <summary>The Node's annotations as stored now.</summary>
+    public JsonObject? NodeAnnotations(string name) =>
+        Server.Serve(ResourceType.Nodes.Path, "NodeList", "v1").Stored(name)?["metadata"]?["annotations"] as JsonObject;
+
+    /// <summary>Every Event created so far, oldest first.</summary>
+    public IReadOnlyList<JsonObject> Events() =>
+        Server.Serve(ResourceType.Events("default").Path, "EventList", "v1").All();
 
     /// <summary>Deletes the objects <paramref name="yaml"/> names.</summary>
     public void Delete(string yaml)
