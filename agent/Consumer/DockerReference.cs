@@ -48,30 +48,14 @@ public sealed record DockerReference(string? Registry, string Path, string? Tag,
             error = "invalid reference format: the reference is empty";
             return false;
         }
-        var rest = value;
-        string? digest = null;
-        var at = rest.IndexOf('@', StringComparison.Ordinal);
-        if (at >= 0)
+        if (!ImageReference.TrySplit(value, out var rest, out var tag, out var digest, out var invalidPart))
         {
-            digest = rest[(at + 1)..];
-            rest = rest[..at];
-            if (!ImageReference.TryParse("example.invalid/x@" + digest, out _))
-            {
-                error = $"invalid reference format: {Quote(digest)} is not a digest (algorithm:hex, e.g. sha256: and 64 lower-case hex digits)";
-                return false;
-            }
-        }
-        string? tag = null;
-        var colon = rest.LastIndexOf(':');
-        if (colon > rest.LastIndexOf('/'))
-        {
-            tag = rest[(colon + 1)..];
-            rest = rest[..colon];
-            if (!ImageReference.TryParse("example.invalid/x:" + tag, out _))
-            {
-                error = $"invalid reference format: {Quote(tag)} is not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')";
-                return false;
-            }
+            var at = value.IndexOf('@', StringComparison.Ordinal);
+            var name = at < 0 ? value : value[..at];
+            error = invalidPart == "digest"
+                ? $"invalid reference format: {Quote(value[(at + 1)..])} is not a digest (algorithm:hex, e.g. sha256: and 64 lower-case hex digits)"
+                : $"invalid reference format: {Quote(name[(name.LastIndexOf(':') + 1)..])} is not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')";
+            return false;
         }
         string? registry = null;
         var path = rest;

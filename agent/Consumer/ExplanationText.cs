@@ -103,7 +103,10 @@ public static class ExplanationText
             var hostWidth = hosts.Max(c => c.Host.Length);
             foreach (var certs in hosts)
             {
-                sb.Append("  ").Append(certs.Host.PadRight(hostWidth)).Append("  ").Append(Certs(certs)).Append('\n');
+                // Client certificates are still offered to an insecure endpoint; only verification is off.
+                var unverified = candidate.Sources.Where(s => s.Contacted && s.Host == certs.Host).All(s => s.Insecure);
+                sb.Append("  ").Append(certs.Host.PadRight(hostWidth)).Append("  ").Append(Certs(certs))
+                    .Append(unverified ? " (not verified: insecure)" : "").Append('\n');
                 if (certs.Error is not null)
                 {
                     sb.Append("  ").Append(new string(' ', hostWidth)).Append("  error: ").Append(certs.Error).Append(" (every connection to this host fails)\n");
@@ -125,7 +128,9 @@ public static class ExplanationText
             {
                 sb.Append(Indent).Append("- ").Append(requirement.Type).Append(requirement.Detail.Length == 0 ? "" : ": " + requirement.Detail).Append('\n');
             }
-            sb.Append(Indent).Append("scopes tried: ").Append(string.Join(", ", policy.ScopesLookedUp.Select(s => s.Length == 0 ? "\"\"" : s))).Append('\n');
+            sb.Append(Indent).Append("scopes tried: ").Append(policy.ScopesLookedUp.Count == 0
+                ? "none: policy.json has no \"docker\" transport section"
+                : string.Join(", ", policy.ScopesLookedUp.Select(s => s.Length == 0 ? "\"\"" : s))).Append('\n');
         }
     }
 

@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using NodeAgent.Consumer;
 using NodeAgent.Node;
+using NodeAgent.Rendering;
 
 namespace NodeAgent.Explain;
 
@@ -65,7 +66,7 @@ public static class RegistryProbe
                 ClientCertificates = clientCertificates,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             }, deadline.Token).ConfigureAwait(false);
-            using var server = tls.RemoteCertificate is { } remote ? new X509Certificate2(remote) : null;
+            using var server = tls.RemoteCertificate is { } remote ? X509CertificateLoader.LoadCertificate(remote.GetRawCertData()) : null;
             return new ProbeResult(address, Ok: true, Verified: !insecure, TlsVersion(tls.SslProtocol), server?.Subject,
                 server?.NotAfter.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 insecure ? null : verifiedBy, null);
@@ -128,19 +129,9 @@ public static class RegistryProbe
         {
             return ("the system roots", null);
         }
-        using var leaf = new X509Certificate2(certificate);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (presented is not null)
-        {
-            foreach (var element in presented.ChainElements)
-            {
-                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-        if (chain.Build(leaf))
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var chain = CaCertificates.ChainToRoots(leaf, presented, authorities, out var valid);
+        if (valid)
         {
             var root = chain.ChainElements[^1].Certificate;
             return (authorityFiles.GetValueOrDefault(root.Thumbprint, "a certs.d CA"), null);

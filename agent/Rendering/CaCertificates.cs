@@ -34,6 +34,25 @@ public static class CaCertificates
         return FromDer(value);
     }
 
+    /// <summary>
+    /// A chain for <paramref name="leaf"/> that must end at one of <paramref name="roots"/> and at
+    /// nothing else, with what the server presented as intermediates; revocation is not checked
+    /// (private CAs publish no CRL). The caller disposes the chain.
+    /// </summary>
+    public static X509Chain ChainToRoots(X509Certificate2 leaf, X509Chain? presented, X509Certificate2Collection roots, out bool valid)
+    {
+        var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        foreach (var element in presented?.ChainElements ?? (IEnumerable<X509ChainElement>)[])
+        {
+            chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
+        valid = chain.Build(leaf);
+        return chain;
+    }
+
     public static byte[] ToPem(IEnumerable<CaCertificate> certificates)
     {
         var sb = new StringBuilder();

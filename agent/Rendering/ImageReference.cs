@@ -22,28 +22,9 @@ public sealed record ImageReference(string Name, string? Tag, string? Digest)
     public static bool TryParse(string value, [NotNullWhen(true)] out ImageReference? reference)
     {
         reference = null;
-        var rest = value;
-        string? digest = null;
-        var at = rest.IndexOf('@', StringComparison.Ordinal);
-        if (at >= 0)
+        if (!TrySplit(value, out var rest, out var tag, out var digest, out _))
         {
-            digest = rest[(at + 1)..];
-            rest = rest[..at];
-            if (!IsValidDigest(digest))
-            {
-                return false;
-            }
-        }
-        string? tag = null;
-        var colon = rest.LastIndexOf(':');
-        if (colon > rest.LastIndexOf('/'))
-        {
-            tag = rest[(colon + 1)..];
-            rest = rest[..colon];
-            if (!IsValidTag(tag))
-            {
-                return false;
-            }
+            return false;
         }
         // A canonical name is host[:port]/path: exactly what MCO's mirror format accepts, plus a path.
         if (rest.Length == 0 || rest.Length > MaxNameLength || !ScopeRules.IsValidMirror(rest) || !IsCanonical(rest))
@@ -51,6 +32,42 @@ public sealed record ImageReference(string Name, string? Tag, string? Digest)
             return false;
         }
         reference = new ImageReference(rest, tag, digest);
+        return true;
+    }
+
+    /// <summary>
+    /// Splits <c>name[:tag][@digest]</c> as the reference grammar does (the tag is after the last
+    /// <c>:</c> that follows the last <c>/</c>); false, naming the part (<c>tag</c> or
+    /// <c>digest</c>), when the tag or the digest is malformed. The name is not checked.
+    /// </summary>
+    public static bool TrySplit(string value, out string name, out string? tag, out string? digest, [NotNullWhen(false)] out string? invalidPart)
+    {
+        name = value;
+        tag = null;
+        digest = null;
+        invalidPart = null;
+        var at = name.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            digest = name[(at + 1)..];
+            name = name[..at];
+            if (!IsValidDigest(digest))
+            {
+                invalidPart = "digest";
+                return false;
+            }
+        }
+        var colon = name.LastIndexOf(':');
+        if (colon > name.LastIndexOf('/'))
+        {
+            tag = name[(colon + 1)..];
+            name = name[..colon];
+            if (!IsValidTag(tag))
+            {
+                invalidPart = "tag";
+                return false;
+            }
+        }
         return true;
     }
 
