@@ -55,6 +55,13 @@ public sealed record AgentOptions
     /// <summary>Deepest YAML or JSON nesting read. Default 64.</summary>
     public int MaxYamlDepth { get; init; } = 64;
 
+    /// <summary>
+    /// Publish each pass's result as Events on this node's Node and a <c>node-agent.io/status</c>
+    /// annotation (needs deploy/optional/status-rbac.yaml). Default false: the default install
+    /// only reads.
+    /// </summary>
+    public bool ReportStatus { get; init; }
+
     /// <summary>Log level: Trace, Debug, Information, Warning, Error. Default Information.</summary>
     public string LogLevel { get; init; } = "Information";
 

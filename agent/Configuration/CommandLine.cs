@@ -76,6 +76,10 @@ public sealed record CommandLine(
           --listen ADDR:PORT      daemon HTTP: /healthz, /readyz (200 once synced), /metrics
                                   (Prometheus text), e.g. 127.0.0.1:9101
           --log-level LEVEL       Trace, Debug, Information (default), Warning or Error
+          --report-status         publish each pass on this node's Node: Events (applied, invalid
+                                  input, rollback, failure, CA expiring in 30 and 7 days or expired)
+                                  and the node-agent.io/status annotation; needs the optional RBAC
+                                  (deploy/optional/status-rbac.yaml); off by default
           --output FORMAT         text (default) or json, for explain, status and --once --dry-run
           -h, --help              show this help
           --version               show the version
@@ -143,6 +147,7 @@ public sealed record CommandLine(
                 case "--manifests": manifests = Value(args, ref i, arg, inlineValue); break;
                 case "--config": configFile = Value(args, ref i, arg, inlineValue); break;
                 case "--probe": probe = Flag(arg, inlineValue); break;
+                case "--report-status": settings[nameof(AgentOptions.ReportStatus)] = Flag(arg, inlineValue) ? "true" : "false"; break;
                 case "--output": output = OutputFormat(Value(args, ref i, arg, inlineValue)); break;
                 default:
                     if (!ValueOptions.TryGetValue(arg, out var setting))

@@ -18,6 +18,7 @@ public static class OptionsLoader
         Text,
         List,
         Integer,
+        Boolean,
     }
 
     private static readonly Dictionary<string, SettingType> Settings = new(StringComparer.OrdinalIgnoreCase)
@@ -38,6 +39,7 @@ public static class OptionsLoader
         [nameof(AgentOptions.MaxManifestBytes)] = SettingType.Integer,
         [nameof(AgentOptions.MaxYamlDepth)] = SettingType.Integer,
         [nameof(AgentOptions.LogLevel)] = SettingType.Text,
+        [nameof(AgentOptions.ReportStatus)] = SettingType.Boolean,
     };
 
     private static readonly string[] LogLevels = ["Trace", "Debug", "Information", "Warning", "Error"];
@@ -68,7 +70,7 @@ public static class OptionsLoader
         {
             Root = Text(values, nameof(AgentOptions.Root)) ?? defaults.Root,
             Kubeconfig = Text(values, nameof(AgentOptions.Kubeconfig)),
-            NodeName = Text(values, nameof(AgentOptions.NodeName)),
+            NodeName = Text(values, nameof(AgentOptions.NodeName)) ?? NodeNameFrom(environment),
             ReleaseImage = Text(values, nameof(AgentOptions.ReleaseImage)),
             ReloadCommand = Text(values, nameof(AgentOptions.ReloadCommand)),
             HealthCommand = Text(values, nameof(AgentOptions.HealthCommand)),
@@ -83,6 +85,7 @@ public static class OptionsLoader
             MaxManifestBytes = Integer(values, nameof(AgentOptions.MaxManifestBytes)) ?? defaults.MaxManifestBytes,
             MaxYamlDepth = (int)(Integer(values, nameof(AgentOptions.MaxYamlDepth)) ?? defaults.MaxYamlDepth),
             LogLevel = Text(values, nameof(AgentOptions.LogLevel)) ?? defaults.LogLevel,
+            ReportStatus = Boolean(values, nameof(AgentOptions.ReportStatus)) ?? defaults.ReportStatus,
             Once = commandLine.Once,
             Manifests = commandLine.Manifests,
             DryRun = commandLine.DryRun,
@@ -140,6 +143,8 @@ public static class OptionsLoader
                     return value.GetString();
                 case SettingType.Integer when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n):
                     return n;
+                case SettingType.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    return value.GetBoolean();
                 case SettingType.List when value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(i => i.ValueKind == JsonValueKind.String):
                     return value.EnumerateArray().Select(i => i.GetString()!).ToList();
                 case var _ when value.ValueKind == JsonValueKind.Null:
@@ -165,6 +170,13 @@ public static class OptionsLoader
                 return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
                     ? n
                     : throw new UsageException($"{where}: expected {Describe(type)}, got {Rendering.GoQuote.Quote(text)}");
+            case SettingType.Boolean:
+                return text switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    _ => throw new UsageException($"{where}: expected {Describe(type)}, got {Rendering.GoQuote.Quote(text)}"),
+                };
             default:
                 if (text.TrimStart().StartsWith('['))
                 {
@@ -185,6 +197,7 @@ public static class OptionsLoader
     {
         SettingType.Text => "a string",
         SettingType.Integer => "an integer",
+        SettingType.Boolean => "true or false",
         _ => "a list of strings",
     };
 
@@ -193,6 +206,14 @@ public static class OptionsLoader
 
     private static IReadOnlyList<string>? List(Dictionary<string, object?> values, string key) =>
         values.TryGetValue(key, out var v) ? (List<string>?)v : null;
+
+    private static bool? Boolean(Dictionary<string, object?> values, string key) =>
+        values.TryGetValue(key, out var v) ? (bool?)v : null;
+
+    // cli.md: NODE_NAME (the DaemonSet sets it from spec.nodeName), then the host name, which
+    // kubelet lower-cases for the Node's name.
+    private static string NodeNameFrom(IDictionary environment) =>
+        environment["NODE_NAME"] is string { Length: > 0 } name ? name : System.Net.Dns.GetHostName().ToLowerInvariant();
 
     private static long? Integer(Dictionary<string, object?> values, string key) =>
         values.TryGetValue(key, out var v) ? (long?)v : null;

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using FluentAssertions;
 using NodeAgent.Cluster;
+using NodeAgent.Sync;
 using NodeAgent.Tests.Support;
 using Xunit;
 
@@ -49,6 +51,44 @@ public sealed class OnceFromClusterTests : IAsyncLifetime, IDisposable
         run.ExitCode.Should().Be(0, run.ToString());
         DirectorySnapshot.Of(Path.Join(Root, "etc")).Should().Equal(FromManifests(objects));
         _cluster.Server.Requests.Should().NotContain(r => r.Contains("watch=", StringComparison.Ordinal), "--once lists and never watches");
+    }
+
+    [Fact]
+    public void Report_status_annotates_the_node_and_records_events_only_when_asked()
+    {
+        _cluster.AddNode("worker-7");
+        _cluster.Apply(Manifests.Idms("digest", "- source: registry.example/team\n  mirrors: [\"mirror.example/team\"]"));
+
+        Once("--kubeconfig", _cluster.Kubeconfig, "--node-name", "worker-7").ExitCode.Should().Be(0);
+        _cluster.Events().Should().BeEmpty("the default install only reads");
+        _cluster.NodeAnnotations("worker-7").Should().BeNull();
+
+        _cluster.Apply(Manifests.Idms("digest", "- source: registry.example/team\n  mirrors: [\"mirror2.example/team\"]"));
+        var run = NodeAgentProcess.Run(["--once", "--root", Root, "--reload-command", "", "--kubeconfig", _cluster.Kubeconfig, "--report-status"],
+            new Dictionary<string, string> { ["NODE_NAME"] = "worker-7" });
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        var annotation = JsonNode.Parse(_cluster.NodeAnnotations("worker-7")![NodeReporter.AnnotationKey]!.GetValue<string>())!;
+        annotation["result"]!.GetValue<string>().Should().Be("Applied");
+        annotation["generations"]!["ImageDigestMirrorSet/digest"].Should().NotBeNull();
+        annotation["hash"]!.GetValue<string>().Should().HaveLength(16);
+        _cluster.Events().Should().ContainSingle().Which["reason"]!.GetValue<string>().Should().Be("RegistryConfigApplied");
+    }
+
+    [Fact]
+    public void Report_status_sends_a_warning_for_invalid_input_and_writes_nothing_on_the_node()
+    {
+        _cluster.AddNode("worker-8");
+        _cluster.Apply(Manifests.Idms("bad", "- source: quay.io/x\n  mirrors: [\"*.x/y\"]"));
+
+        var run = Once("--kubeconfig", _cluster.Kubeconfig, "--node-name", "worker-8", "--report-status");
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        Directory.Exists(Root).Should().BeFalse();
+        var warning = _cluster.Events().Should().ContainSingle().Subject;
+        warning["type"]!.GetValue<string>().Should().Be("Warning");
+        warning["reason"]!.GetValue<string>().Should().Be("RegistryConfigInvalid");
+        warning["message"]!.GetValue<string>().Should().Contain("ImageDigestMirrorSet/bad");
     }
 
     [Fact]
