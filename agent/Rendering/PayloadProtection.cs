@@ -68,7 +68,7 @@ public static class PayloadProtection
     {
         var scratch = new RegistriesConf();
         RegistriesEditor.Edit(scratch, insecure, blocked, digestSets, [], new Dictionary<string, FieldRef>(), []);
-        var entry = RegistryMatcher.Find(scratch.Registries, releaseImage.Name);
+        var entry = RegistryMatcher.FindLongestPrefix(scratch.Registries, e => e, releaseImage.Name);
         foreach (var source in RegistryMatcher.PullSources(entry, releaseImage))
         {
             if (!blocked.Any(b => ScopeRules.IsNestedInside(source.Name, b.Scope)))

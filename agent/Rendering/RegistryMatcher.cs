@@ -9,30 +9,11 @@ public sealed record PullSource(string Reference, string Name, bool IsMirror, bo
 /// </summary>
 public static class RegistryMatcher
 {
-    /// <summary>containers/image <c>FindRegistry</c>: the entry with the longest matching prefix, or null.</summary>
-    public static RegistryEntry? Find(IEnumerable<RegistryEntry> registries, string reference)
-    {
-        RegistryEntry? best = null;
-        var bestLength = -1;
-        foreach (var entry in registries.OrderBy(r => r.EffectivePrefix, ByteOrder.Instance))
-        {
-            var length = MatchLength(reference, entry.EffectivePrefix);
-            if (length > bestLength)
-            {
-                best = entry;
-                bestLength = length;
-            }
-        }
-        return best;
-    }
-
     /// <summary>
-    /// containers/image <c>FindRegistry</c> exactly as it chooses: among the tables whose prefix
-    /// matches, the one whose prefix <em>string</em> is longest, ties going to the first in byte
-    /// order. This differs from <see cref="Find"/> when a <c>*.domain</c> prefix competes with a
-    /// longer, more specific one for the same host (<c>*.example.com</c> against
-    /// <c>a.b.example.com</c>, or <c>*.b.example.com</c>): <see cref="Find"/> compares matched
-    /// lengths, which tie there.
+    /// containers/image <c>FindRegistry</c>: among the tables whose prefix matches, the one whose
+    /// prefix <em>string</em> is longest, ties going to the first in byte order. Not the longest
+    /// matched part: a <c>*.example.com</c> prefix and <c>a.example.com</c> cover the same text of
+    /// <c>a.example.com/x</c>, and the longer string, the specific host, wins.
     /// </summary>
     public static T? FindLongestPrefix<T>(IEnumerable<T> registries, Func<T, RegistryEntry> entryOf, string name)
         where T : class

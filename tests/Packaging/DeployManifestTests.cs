@@ -58,10 +58,15 @@ public sealed class DeployManifestTests : IDisposable
         public override string ToString() => $"{Kind}/{Name} in {Path.GetRelativePath(RepoPaths.Root, File)}";
     }
 
-    private static List<KubeObject> AllObjects()
+    /// <summary>The default install: every manifest under deploy/ except the optional ones.</summary>
+    private static List<KubeObject> AllObjects() => Objects(optional: false);
+
+    private static List<KubeObject> Objects(bool optional)
     {
+        var optionalDirectory = Path.Join(Deploy, "optional") + Path.DirectorySeparatorChar;
         var files = Directory.EnumerateFiles(Deploy, "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal))
+            .Where(f => f.StartsWith(optionalDirectory, StringComparison.Ordinal) == optional)
             .Order(StringComparer.Ordinal)
             .ToList();
         files.Should().NotBeEmpty();
@@ -251,6 +256,27 @@ public sealed class DeployManifestTests : IDisposable
         OptionsLoader.Load(CommandLine.Parse(args), new Hashtable());
 
     // ---- RBAC -------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Optional_status_rbac_grants_only_creating_events_and_patching_nodes_to_the_same_account()
+    {
+        var objects = Objects(optional: true);
+        var grants = objects.Where(o => o.Kind is "ClusterRole" or "Role")
+            .SelectMany(role => Seq(role.Tree, "rules").SelectMany(r => Strings(r, "apiGroups").SelectMany(g => Strings(r, "resources")
+                .SelectMany(res => Strings(r, "verbs").Select(v => (role.Kind, role.Namespace, g, res, v))))))
+            .ToList();
+        grants.Should().BeEquivalentTo(
+            new[] { ("ClusterRole", (string?)null, "", "nodes", "patch"), ("Role", (string?)"default", "", "events", "create") },
+            "what --report-status writes, nothing else: patch Nodes, create Events where a Node's events live");
+        foreach (var binding in objects.Where(o => o.Kind is "ClusterRoleBinding" or "RoleBinding"))
+        {
+            objects.Should().Contain(o => o.Name == Str(binding.Tree, "roleRef.name") && o.Kind == Str(binding.Tree, "roleRef.kind") && o.Namespace == binding.Namespace);
+            var subject = Seq(binding.Tree, "subjects").Should().ContainSingle().Subject;
+            Str(subject, "name").Should().Be(Str(Pod, "serviceAccountName"));
+            Str(subject, "namespace").Should().Be(Single("DaemonSet").Namespace);
+        }
+        DaemonSetArgs.Should().NotContain("--report-status", "reporting is off by default");
+    }
 
     [Fact]
     public void Rbac_is_read_only_and_covers_exactly_the_watched_kinds()
