@@ -30,6 +30,53 @@ public static class UnifiedDiff
         return sb.ToString();
     }
 
+    /// <summary>
+    /// A short form of <see cref="Format"/> for one log line: the hunks without the file header,
+    /// at most <paramref name="maxLines"/> lines (then "… N more lines") of at most
+    /// <see cref="MaxLineLength"/> characters, joined by a literal <c>\n</c>. Backslashes and
+    /// control characters are escaped, so foreign content can neither break the line nor forge another.
+    /// </summary>
+    public static string OneLine(string relativePath, byte[]? before, byte[]? after, int maxLines = 20)
+    {
+        var lines = Format(relativePath, before, after).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2).ToList();
+        var sb = new StringBuilder();
+        foreach (var line in lines.Take(maxLines))
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append(@"\n");
+            }
+            AppendEscaped(sb, line.Length > MaxLineLength ? line[..MaxLineLength] + "…" : line);
+        }
+        if (lines.Count > maxLines)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $@"\n… {lines.Count - maxLines} more lines");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The longest line <see cref="OneLine"/> shows whole.</summary>
+    public const int MaxLineLength = 160;
+
+    private static void AppendEscaped(StringBuilder sb, string text)
+    {
+        foreach (var c in text)
+        {
+            if (c == '\\')
+            {
+                sb.Append(@"\\");
+            }
+            else if (char.IsControl(c) || c is '\u2028' or '\u2029')
+            {
+                sb.Append(CultureInfo.InvariantCulture, $@"\u{(int)c:x4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+    }
+
     private enum Op
     {
         Keep,

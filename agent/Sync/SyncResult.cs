@@ -21,6 +21,12 @@ public sealed record SyncResult(SyncOutcome Outcome)
     /// <summary>The earliest notAfter of the CA certificates rendered, when there are any.</summary>
     public DateTimeOffset? CaEarliestExpiry { get; init; }
 
+    /// <summary>Drifted files reported in this pass: changed by someone else since node-agent wrote them (paths relative to the root).</summary>
+    public IReadOnlyList<string> Drifted { get; init; } = [];
+
+    /// <summary>Drifted files whose restore the drift back-off holds back for a later pass.</summary>
+    public IReadOnlyList<string> DriftHeld { get; init; } = [];
+
     /// <summary>One human line: what happened, or why it failed.</summary>
     public string Summary { get; init; } = "";
 
