@@ -107,14 +107,20 @@ public sealed class DriftGuard(TimeSpan interval, TimeProvider time)
         }
     }
 
-    /// <summary>How long until the first held-back restore is due; null when none is held back.</summary>
+    /// <summary>
+    /// How long until the first held-back restore is due; null when none is held back. A restore
+    /// already due is left to the next pass, whatever wakes it: a pass that could not restore
+    /// (invalid input, say) must not turn into a timer that fires again at once.
+    /// </summary>
     public TimeSpan? NextDue()
     {
         TimeSpan? next = null;
-        foreach (var record in _files.Values.Where(r => r.SeenSince is not null))
+        foreach (var record in _files.Values)
         {
-            var wait = Wait(record) ?? TimeSpan.Zero;
-            next = next is { } n && n <= wait ? n : wait;
+            if (Wait(record) is { } wait && (next is null || wait < next))
+            {
+                next = wait;
+            }
         }
         return next;
     }

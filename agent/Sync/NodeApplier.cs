@@ -72,7 +72,8 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
                     Log.DriftBackingOff(logger, change.Path, longer.TotalSeconds, drift.Cap.TotalSeconds, drift.Base.TotalSeconds);
                 }
             }
-            return result with { Drifted = report.Reported, DriftHeld = report.Held, Summary = result.Summary + report.Summary(changes) };
+            var summary = result.Outcome == SyncOutcome.Unchanged && report.Held.Count > 0 ? "nothing else to write" : result.Summary;
+            return result with { Drifted = report.Reported, DriftHeld = report.Held, Summary = summary + report.Summary(changes) };
         }
         finally
         {

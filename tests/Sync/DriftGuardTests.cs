@@ -109,6 +109,18 @@ public sealed class DriftGuardTests
     }
 
     [Fact]
+    public void A_restore_that_is_due_is_left_to_the_next_pass_and_never_a_timer_that_fires_at_once()
+    {
+        Restore();
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        _guard.Hold(Conf).Should().NotBeNull();
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        _guard.IsHeld(Conf).Should().BeFalse();
+        _guard.NextDue().Should().BeNull("a pass that could not restore (invalid input, say) must not spin");
+        _guard.Hold(Conf).Should().BeNull();
+    }
+
+    [Fact]
     public void A_base_longer_than_five_minutes_is_its_own_cap()
     {
         var guard = new DriftGuard(TimeSpan.FromMinutes(20), _clock);

@@ -181,7 +181,7 @@ public sealed class DriftTests : IDisposable
         var held = await ApplyAsync(guard);
         held.Outcome.Should().Be(SyncOutcome.Unchanged);
         held.DriftHeld.Should().Equal(HostPaths.RegistriesConf);
-        held.Summary.Should().Contain("held back by the drift back-off: etc/containers/registries.conf");
+        held.Summary.Should().Be("nothing else to write; 1 drifted file(s) held back by the drift back-off: etc/containers/registries.conf");
         File.ReadAllText(conf).Should().Contain("someone else's line", "held back for the rest of the interval");
         _log.Messages(DriftEvent).Should().ContainSingle().Which.Should().Contain("restoring it in 9 s");
         guard.NextDue().Should().Be(TimeSpan.FromSeconds(9));
