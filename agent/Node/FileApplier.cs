@@ -74,6 +74,36 @@ public sealed class FileApplier(StateStore store)
     }
 
     /// <summary>
+    /// Finishes the records of writes a crash cut short: a file that holds the content recorded as
+    /// pending was written, one that does not was not. Before this, a new pending hash would
+    /// overwrite the one that tells node-agent's last bytes from someone else's. Returns whether a
+    /// record changed.
+    /// </summary>
+    public bool Recover(NodeState state)
+    {
+        var changed = false;
+        foreach (var (path, managed) in state.Files.Where(f => f.Value.PendingSha256 is not null))
+        {
+            byte[]? current;
+            try
+            {
+                current = SafePath.Read(_paths, path);
+            }
+            catch (IOException)
+            {
+                continue; // A link or a directory there: the pass reports it if it needs the file.
+            }
+            if (Sha256(current) == managed.PendingSha256)
+            {
+                managed.WrittenSha256 = managed.PendingSha256;
+            }
+            managed.PendingSha256 = null;
+            changed = true;
+        }
+        return changed;
+    }
+
+    /// <summary>
     /// Brings node-agent's records in line with files that already hold the rendered bytes: the
     /// hash of what it wrote (after a write whose records a crash cut short, or content someone
     /// else wrote that happens to be node-agent's). Returns whether a record changed.
@@ -197,19 +227,34 @@ public sealed class FileApplier(StateStore store)
     /// </summary>
     public IReadOnlyList<string> RollBack(IReadOnlyList<FileChange> changes, NodeState state)
     {
-        var restored = new List<string>();
         // Reverse order undoes registries.conf before the files it may depend on.
-        foreach (var change in changes.Reverse())
+        var targets = changes.Reverse().Select(change =>
         {
             var target = change.Before;
             if (state.Files.TryGetValue(change.Path, out var managed) && managed.LastGoodPresent is { } present)
             {
                 target = present ? store.ReadCopy(StateStore.LastGoodCopy(change.Path)) : null;
             }
-            if (!SameBytes(SafePath.Read(_paths, change.Path), target))
+            return (change.Path, Target: target, Managed: managed);
+        }).ToList();
+        // As in Apply, what the rollback writes is recorded first, so a crash in the middle is not
+        // taken for drift; a file about to be removed gives up node-agent's claim on its content.
+        foreach (var (_, target, managed) in targets.Where(t => t.Managed is not null))
+        {
+            managed!.PendingSha256 = Sha256(target);
+            if (target is null)
             {
-                WriteOrRemove(change.Path, target);
-                restored.Add(change.Path);
+                managed.WrittenSha256 = null;
+            }
+        }
+        store.Save(state);
+        var restored = new List<string>();
+        foreach (var (path, target, managed) in targets)
+        {
+            if (!SameBytes(SafePath.Read(_paths, path), target))
+            {
+                WriteOrRemove(path, target);
+                restored.Add(path);
             }
             if (managed is not null)
             {

@@ -55,8 +55,9 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         var state = _store.Load();
         var desired = plan(state);
         RemoveStaleTemps(desired);
+        var recovered = applier.Recover(state);
         var planned = applier.Plan(desired, state);
-        if (FileApplier.Settle(desired, planned, state))
+        if (FileApplier.Settle(desired, planned, state) || recovered)
         {
             _store.Save(state);
         }

@@ -248,6 +248,30 @@ public sealed class FileApplierTests : IDisposable
     }
 
     [Fact]
+    public void A_crash_cut_write_is_resolved_before_the_next_write_records_its_own()
+    {
+        Apply(new DesiredFile(Conf, Bytes("v0\n")));
+        // Killed after writing v1 and before its records: the file holds v1, recorded as pending.
+        var state = _store.Load();
+        state.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes("v1\n"));
+        _store.Save(state);
+        _root.Write(Conf, "v1\n");
+
+        // The next run, back to v0, is killed after recording and before writing.
+        var next = _store.Load();
+        _applier.Recover(next).Should().BeTrue();
+        next.Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v1\n")), "v1 on disk is node-agent's");
+        next.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes("v0\n"));
+        _store.Save(next);
+
+        _applier.Plan([new DesiredFile(Conf, Bytes("v0\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
+        var unwritten = _store.Load();
+        _applier.Recover(unwritten).Should().BeTrue();
+        unwritten.Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v1\n")), "v0 was never written");
+        unwritten.Files[Conf].PendingSha256.Should().BeNull();
+    }
+
+    [Fact]
     public void A_taken_over_file_recorded_before_a_crash_is_not_drift()
     {
         _root.Write(Conf, "os default\n");
