@@ -48,6 +48,9 @@ public sealed class UnifiedDiffTests
         line.Should().Contain(@"+B \\ xxx").And.Contain("x…").And.NotContain(new string('x', UnifiedDiff.MaxLineLength));
         line.Should().Contain(@"-b");
 
+        var replaced = UnifiedDiff.OneLine("etc/x.conf", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 90).Select(i => $"ours {i}\n"))), Encoding.UTF8.GetBytes("theirs\n"));
+        replaced.Should().Be(@"@@ -1,90 +1 @@\n-ours 0\n-ours 1\n-ours 2\n… 87 more removed lines\n+theirs", "what the other writer wrote stays in view");
+
         var many = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 50).Select(i => $"{i}\n")));
         UnifiedDiff.OneLine("etc/x.conf", null, many, maxLines: 5).Should().Be(@"@@ -0,0 +1,50 @@\n+0\n+1\n+2\n+3\n… 46 more lines");
     }

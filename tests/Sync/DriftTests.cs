@@ -82,7 +82,7 @@ public sealed class DriftTests : IDisposable
         }
         else
         {
-            warning.Should().Contain("was changed").And.Contain("@@ ").And.Contain("+someone else's line");
+            warning.Should().Contain("was changed").And.Contain("@@ ").And.Contain(@"\n+someone else's line", "the other writer's lines stay in view");
         }
         _log.Messages(30).Should().ContainSingle().Which.Should().StartWith($"restored {file} ");
         Reloads().Should().Be(reloadsBefore + (file == Ca ? 0 : 1), "only the runtime's own files need a reload");
@@ -99,14 +99,17 @@ public sealed class DriftTests : IDisposable
     public async Task The_diff_in_the_warning_is_short_and_on_one_line()
     {
         await ApplyAsync();
-        File.WriteAllText(_paths.Resolve(HostPaths.RegistriesConf), string.Concat(Enumerable.Range(1, 40).Select(i => $"# theirs {i}\u001b[31m\n")));
+        // The first line gets a terminal escape; 30 lines are added at the end.
+        var ours = File.ReadAllText(_paths.Resolve(HostPaths.RegistriesConf));
+        File.WriteAllText(_paths.Resolve(HostPaths.RegistriesConf), "\u001b[31m" + ours + string.Concat(Enumerable.Range(1, 30).Select(i => $"# theirs {i}\n")));
         await ApplyAsync();
 
         var warning = _log.Messages(DriftEvent).Should().ContainSingle().Subject;
         warning.Should().NotContain("\n").And.NotContain("\u001b");
         warning.Should().Contain(@"\u001b[31m", "control characters are escaped");
         warning.Split(@"\n").Length.Should().Be(21, "20 diff lines and the count of the rest");
-        warning.Should().EndWith("… 61 more lines");
+        warning.Should().Contain(@"@@ -1,4 +1,4 @@\n-# line 1\n+\u001b[31m# line 1\n # line 2");
+        warning.Should().EndWith("… 20 more lines", "two hunks: 6 lines, then 34 of which 14 fit");
     }
 
     [Fact]
