@@ -105,6 +105,8 @@ public sealed class FileApplierTests : IDisposable
 
         _applier.RollBack(changes, state).Should().Equal(Conf);
         _root.Read(Conf).Should().Be("good\n");
+        _store.Load().Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("good\n")), "what the rollback put back is node-agent's content");
+        _applier.Plan([new DesiredFile(Conf, Bytes("bad\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
     }
 
     [Fact]
@@ -233,9 +235,7 @@ public sealed class FileApplierTests : IDisposable
     {
         Apply(new DesiredFile(Conf, Bytes("v1\n")));
         // Recorded, then killed before the write: the file still holds v1.
-        var state = _store.Load();
-        state.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes("v2\n"));
-        _store.Save(state);
+        RecordPending("v2\n");
         _applier.Plan([new DesiredFile(Conf, Bytes("v2\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
 
         // Written, then killed before the records: the file holds v2, recorded only as pending.
@@ -252,17 +252,15 @@ public sealed class FileApplierTests : IDisposable
     {
         Apply(new DesiredFile(Conf, Bytes("v0\n")));
         // Killed after writing v1 and before its records: the file holds v1, recorded as pending.
-        var state = _store.Load();
-        state.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes("v1\n"));
-        _store.Save(state);
+        RecordPending("v1\n");
         _root.Write(Conf, "v1\n");
 
         // The next run, back to v0, is killed after recording and before writing.
         var next = _store.Load();
         _applier.Recover(next).Should().BeTrue();
         next.Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v1\n")), "v1 on disk is node-agent's");
-        next.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes("v0\n"));
         _store.Save(next);
+        RecordPending("v0\n");
 
         _applier.Plan([new DesiredFile(Conf, Bytes("v0\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
         var unwritten = _store.Load();
@@ -282,19 +280,6 @@ public sealed class FileApplierTests : IDisposable
 
         _applier.Plan([new DesiredFile(Conf, Bytes("ours\n"))], _store.Load()).Single().Drifted.Should().BeFalse("node-agent has written nothing there yet");
         changes.Should().ContainSingle();
-    }
-
-    [Fact]
-    public void After_a_rollback_what_was_put_back_is_node_agents_content()
-    {
-        Apply(new DesiredFile(Conf, Bytes("good\n")));
-        var state = _store.Load();
-        var changes = _applier.Plan([new DesiredFile(Conf, Bytes("bad\n"))], state);
-        _applier.Apply(changes, state);
-        _applier.RollBack(changes, state);
-
-        _store.Load().Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("good\n")));
-        _applier.Plan([new DesiredFile(Conf, Bytes("bad\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
     }
 
     [Fact]
@@ -324,6 +309,14 @@ public sealed class FileApplierTests : IDisposable
         change.Drifted.Should().BeFalse();
         Apply(new DesiredFile(DropIn, null));
         _store.Load().Files.Should().NotContainKey(DropIn);
+    }
+
+    // What Apply records for registries.conf before writing it, as if the process died right after.
+    private void RecordPending(string content)
+    {
+        var state = _store.Load();
+        state.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes(content));
+        _store.Save(state);
     }
 
     private void Apply(DesiredFile file)
