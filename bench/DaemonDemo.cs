@@ -8,13 +8,16 @@ namespace NodeAgent.Bench;
 /// <summary>
 /// <c>make demo-daemon</c>: the daemon tried as a new user would, with no cluster. The fake API
 /// server serves <c>examples/</c>; <c>bin/node-agent</c> runs as a daemon against it; then an
-/// Image change, the API server going away with a change made meanwhile and coming back, a scrape
-/// of <c>/metrics</c> and a SIGTERM. Everything the daemon logs is shown as it happens.
+/// Image change, a hand edit of registries.conf and another writer fighting over it (drift,
+/// with <c>DriftBackoffSeconds</c> at 2 to keep the demo short), the API server going away with a
+/// change made meanwhile and coming back, a scrape of <c>/metrics</c> and a SIGTERM. Everything
+/// the daemon logs is shown as it happens.
 /// </summary>
 internal static class DaemonDemo
 {
     private const string Insecure = "staging.corp.example";
     private const string WhileAway = "made-while-away.corp.example";
+    private const int DriftBackoffSeconds = 2;
 
     public static async Task<int> RunAsync(string root)
     {
@@ -30,8 +33,9 @@ internal static class DaemonDemo
             Directory.Delete(root, recursive: true);
         }
         Say($"fake API server on {cluster.Server.Url} serving examples/; kubeconfig {cluster.Kubeconfig}");
-        Say($"$ bin/node-agent --kubeconfig <that kubeconfig> --root {root} --listen 127.0.0.1:0 --reload-command ''");
-        using var daemon = DaemonProcess.Start(["--kubeconfig", cluster.Kubeconfig, "--root", root, "--listen", "127.0.0.1:0", "--reload-command", ""]);
+        Say($"$ NODEAGENT_DriftBackoffSeconds={DriftBackoffSeconds} bin/node-agent --kubeconfig <that kubeconfig> --root {root} --listen 127.0.0.1:0 --reload-command ''");
+        using var daemon = DaemonProcess.Start(["--kubeconfig", cluster.Kubeconfig, "--root", root, "--listen", "127.0.0.1:0", "--reload-command", ""],
+            new Dictionary<string, string> { ["NODEAGENT_DriftBackoffSeconds"] = DriftBackoffSeconds.ToString(CultureInfo.InvariantCulture) });
         var shown = 0;
         void ShowLog()
         {
@@ -59,6 +63,8 @@ internal static class DaemonDemo
         await Task.Delay(200).ConfigureAwait(false);
         ShowLog();
 
+        await ShowDriftAsync(daemon, registries, ShowLog).ConfigureAwait(false);
+
         Say("the API server goes away for 5 s; meanwhile the Image changes again");
         await cluster.Server.GoAwayAsync().ConfigureAwait(false);
         cluster.Apply(image.Replace("      - lab-registry.corp.example:5000", $"      - lab-registry.corp.example:5000\n      - {WhileAway}", StringComparison.Ordinal));
@@ -83,6 +89,38 @@ internal static class DaemonDemo
         Say(string.Create(CultureInfo.InvariantCulture, $"node-agent exited {exitCode} after {took.TotalMilliseconds:0} ms; the files are in {root}/etc"));
         return exitCode;
     }
+
+    // Someone else edits registries.conf once, then another writer keeps rewriting it: node-agent
+    // restores it without any API change, and backs off from the fight.
+    private static async Task ShowDriftAsync(DaemonProcess daemon, string registries, Action showLog)
+    {
+        var ours = File.ReadAllText(registries);
+        Say("$ echo 'unqualified-search-registries = [\"docker.io\"]' > registries.conf   # someone edits it by hand");
+        var clock = Stopwatch.StartNew();
+        File.WriteAllText(registries, "unqualified-search-registries = [\"docker.io\"]\n");
+        await daemon.WaitForAsync(() => File.ReadAllText(registries) == ours, "registries.conf restored").ConfigureAwait(false);
+        Say($"registries.conf is node-agent's again {clock.ElapsedMilliseconds} ms after the edit, with no API change");
+        await Task.Delay(300).ConfigureAwait(false);
+        showLog();
+
+        Say("another writer rewrites registries.conf every 50 ms for 5 s");
+        var restoredBefore = Restores(daemon);
+        clock.Restart();
+        var writes = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            File.WriteAllText(registries, $"# the other writer, write {++writes}\n");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        var duringFight = Restores(daemon) - restoredBefore;
+        await daemon.WaitForAsync(() => File.ReadAllText(registries) == ours, "registries.conf restored after the fight", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        Say($"{writes} foreign writes in 5 s; node-agent restored the file {duringFight} time(s) meanwhile and once more {clock.Elapsed.TotalSeconds:0.0} s after the start, when its back-off allowed");
+        await Task.Delay(300).ConfigureAwait(false);
+        showLog();
+    }
+
+    private static int Restores(DaemonProcess daemon) =>
+        daemon.Log.Count(l => l.Contains("restored etc/containers/registries.conf", StringComparison.Ordinal));
 
     private static void Say(string text) => Console.Out.WriteLine($"\n== {text}");
 }

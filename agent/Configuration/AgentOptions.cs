@@ -49,6 +49,12 @@ public sealed record AgentOptions
     /// <summary>Cap of the watch retry backoff, in seconds. Default 10.</summary>
     public int BackoffCapSeconds { get; init; } = 10;
 
+    /// <summary>
+    /// The daemon restores a managed file someone else changed at most this often, in seconds;
+    /// while another writer keeps changing it the interval doubles, up to 5 minutes. Default 10.
+    /// </summary>
+    public int DriftBackoffSeconds { get; init; } = 10;
+
     /// <summary>Largest manifest file read. Default 16 MiB.</summary>
     public long MaxManifestBytes { get; init; } = 16L * 1024 * 1024;
 

@@ -36,6 +36,7 @@ public static class OptionsLoader
         [nameof(AgentOptions.ManagedCaConfigMap)] = SettingType.Text,
         [nameof(AgentOptions.CertsTargets)] = SettingType.List,
         [nameof(AgentOptions.BackoffCapSeconds)] = SettingType.Integer,
+        [nameof(AgentOptions.DriftBackoffSeconds)] = SettingType.Integer,
         [nameof(AgentOptions.MaxManifestBytes)] = SettingType.Integer,
         [nameof(AgentOptions.MaxYamlDepth)] = SettingType.Integer,
         [nameof(AgentOptions.LogLevel)] = SettingType.Text,
@@ -81,9 +82,10 @@ public static class OptionsLoader
             CaNamespace = Text(values, nameof(AgentOptions.CaNamespace)) ?? defaults.CaNamespace,
             ManagedCaConfigMap = Text(values, nameof(AgentOptions.ManagedCaConfigMap)) ?? defaults.ManagedCaConfigMap,
             CertsTargets = List(values, nameof(AgentOptions.CertsTargets)) ?? defaults.CertsTargets,
-            BackoffCapSeconds = (int)(Integer(values, nameof(AgentOptions.BackoffCapSeconds)) ?? defaults.BackoffCapSeconds),
+            BackoffCapSeconds = Int32(values, nameof(AgentOptions.BackoffCapSeconds)) ?? defaults.BackoffCapSeconds,
+            DriftBackoffSeconds = Int32(values, nameof(AgentOptions.DriftBackoffSeconds)) ?? defaults.DriftBackoffSeconds,
             MaxManifestBytes = Integer(values, nameof(AgentOptions.MaxManifestBytes)) ?? defaults.MaxManifestBytes,
-            MaxYamlDepth = (int)(Integer(values, nameof(AgentOptions.MaxYamlDepth)) ?? defaults.MaxYamlDepth),
+            MaxYamlDepth = Int32(values, nameof(AgentOptions.MaxYamlDepth)) ?? defaults.MaxYamlDepth,
             LogLevel = Text(values, nameof(AgentOptions.LogLevel)) ?? defaults.LogLevel,
             ReportStatus = Boolean(values, nameof(AgentOptions.ReportStatus)) ?? defaults.ReportStatus,
             Once = commandLine.Once,
@@ -218,6 +220,14 @@ public static class OptionsLoader
     private static long? Integer(Dictionary<string, object?> values, string key) =>
         values.TryGetValue(key, out var v) ? (long?)v : null;
 
+    // A number past the range of int would wrap into a valid-looking setting: refuse it by name.
+    private static int? Int32(Dictionary<string, object?> values, string key) => Integer(values, key) switch
+    {
+        null => null,
+        var n and >= int.MinValue and <= int.MaxValue => (int)n,
+        var n => throw new UsageException($"{key}: {n} is out of range"),
+    };
+
     private static void Validate(AgentOptions options)
     {
         if (options.Root.Length == 0)
@@ -235,6 +245,10 @@ public static class OptionsLoader
         if (options.BackoffCapSeconds is < 1 or > 3600)
         {
             throw new UsageException($"BackoffCapSeconds: {options.BackoffCapSeconds} must be between 1 and 3600");
+        }
+        if (options.DriftBackoffSeconds is < 1 or > 3600)
+        {
+            throw new UsageException($"DriftBackoffSeconds: {options.DriftBackoffSeconds} must be between 1 and 3600");
         }
         if (!LogLevels.Contains(options.LogLevel, StringComparer.OrdinalIgnoreCase))
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using NodeAgent.Node;
 using NodeAgent.Sync;
 
 namespace NodeAgent.Hosting;
@@ -23,11 +24,15 @@ public sealed class AgentMetrics : IDisposable
         (SyncOutcome.RolledBack, "rolled_back"),
     ];
 
+    /// <summary>The <c>file</c> label of <c>node_agent_drift_total</c>: a kind of managed file, never one per registry.</summary>
+    public static readonly IReadOnlyList<string> DriftFiles = ["ca", "policy.json", "registries.conf", "search-drop-in"];
+
     /// <summary>Why a watch was started again; <see cref="WatchRestarted"/> accepts these only.</summary>
     public static readonly IReadOnlyList<string> WatchRestartReasons = ["gone", "error", "closed", "not_served"];
 
     private readonly Lock _gate = new();
     private readonly long[] _syncs = new long[SyncResults.Length];
+    private readonly SortedDictionary<string, long> _drifts = new(DriftFiles.ToDictionary(f => f, _ => 0L), StringComparer.Ordinal);
     private readonly SortedDictionary<(string Resource, string Reason), long> _watchRestarts = new();
     private long _renderErrors;
     private long _filesWritten;
@@ -55,6 +60,8 @@ public sealed class AgentMetrics : IDisposable
             description: "Runtime reloads, by whether the reload and health check succeeded.");
         Meter.CreateObservableCounter("node_agent_rollbacks_total", () => Read(ref _rollbacks),
             description: "Passes that put the last good files back after a failed reload.");
+        Meter.CreateObservableCounter("node_agent_drift_total", ObserveDrifts,
+            description: "Managed files found changed by someone else since node-agent wrote them, once per foreign content, by kind of file.");
         Meter.CreateObservableCounter("node_agent_watch_restarts_total", ObserveWatchRestarts,
             description: "Watches started again, by resource and reason.");
         Meter.CreateObservableGauge("node_agent_ca_certificate_earliest_expiry_timestamp_seconds",
@@ -91,6 +98,10 @@ public sealed class AgentMetrics : IDisposable
             if (result.Outcome == SyncOutcome.RolledBack)
             {
                 _rollbacks++;
+            }
+            foreach (var path in result.Drifted)
+            {
+                _drifts[DriftFile(path)]++;
             }
             _caEarliestExpiry = result.CaEarliestExpiry is { } expiry ? UnixSeconds(expiry) : null;
         }
@@ -148,6 +159,25 @@ public sealed class AgentMetrics : IDisposable
         {
             return SyncResults
                 .Select((r, i) => new Measurement<long>(_syncs[i], new KeyValuePair<string, object?>("result", r.Label)))
+                .ToArray();
+        }
+    }
+
+    /// <summary>The <c>file</c> label for a managed path: its kind (<see cref="DriftFiles"/>).</summary>
+    public static string DriftFile(string path) => path switch
+    {
+        HostPaths.RegistriesConf => "registries.conf",
+        HostPaths.PolicyJson => "policy.json",
+        HostPaths.SearchDropIn => "search-drop-in",
+        _ => "ca", // every other file node-agent writes is a CA bundle in a certs.d directory
+    };
+
+    private Measurement<long>[] ObserveDrifts()
+    {
+        lock (_gate)
+        {
+            return _drifts
+                .Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("file", d.Key)))
                 .ToArray();
         }
     }

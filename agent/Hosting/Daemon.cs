@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NodeAgent.Cluster;
 using NodeAgent.Configuration;
 using NodeAgent.Logging;
+using NodeAgent.Node;
 using NodeAgent.Rendering;
 using NodeAgent.Sync;
 
@@ -23,6 +24,9 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     /// <summary>How long the loop must be idle after a pass before the memory of the pass is returned.</summary>
     private static readonly TimeSpan TrimAfter = TimeSpan.FromSeconds(2);
 
+    /// <summary>Added to a held-back restore's due time, so a timer that fires a little early never wakes a pass that would still have to wait.</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(10);
+
     private readonly object _lock = new();
     private bool _listsComplete;
     private string _waiting = "the initial lists";
@@ -30,6 +34,7 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     private HashSet<string> _warningsLogged = new(StringComparer.Ordinal);
     private HashSet<string> _warningsThisPass = new(StringComparer.Ordinal);
     private long _passStartedTicks;
+    private bool _trimPending;
     private DateTimeOffset? _caExpiry;
 
     /// <summary>Set when listening, for tests and the start-up log: the address actually bound.</summary>
@@ -92,17 +97,33 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
 
     private async Task ReconcileLoopAsync(ClusterWatcher watcher, CancellationToken passToken, CancellationToken stop)
     {
-        var pass = new SyncPass(options, logger, Report);
+        var drift = new DriftGuard(TimeSpan.FromSeconds(options.DriftBackoffSeconds), TimeProvider.System);
+        var pass = new SyncPass(options, logger, Report, drift);
+        var store = new StateStore(new HostPaths(options.Root));
+        using var files = new ManagedFileWatcher(store.Paths, HostPaths.WrittenTrees(options.CertsTargets), error => Log.FileWatchFailed(logger, error));
+        var trees = string.Join(", ", files.Trees);
+        Log.WatchingFiles(logger, trees, drift.Base.TotalSeconds);
+        files.Arm();
         var retry = new Backoff(TimeSpan.FromSeconds(options.BackoffCapSeconds));
-        TimeSpan? retryIn = null;
+        long? retryAt = null;
         var readySent = false;
         var waitingLogged = "";
+        var passAgain = false;
         while (!stop.IsCancellationRequested)
         {
-            if (!await WaitForChangeAsync(watcher, retryIn, stop).ConfigureAwait(false))
+            if (!passAgain)
             {
-                return;
+                var wake = await WaitAsync(watcher, files, Earliest(retryAt, drift.NextDue() + TimerSlack), stop).ConfigureAwait(false);
+                if (wake == Wake.Stop)
+                {
+                    return;
+                }
+                if (wake == Wake.Files && !DriftNeedsPass(files.Take(), store, drift))
+                {
+                    continue;
+                }
             }
+            passAgain = false;
             // Read before the snapshot: a kind listed in between then shows in the snapshot, so an
             // incomplete snapshot after a complete first round really means a list failed.
             var firstRoundAttempted = watcher.FirstRoundAttempted;
@@ -133,57 +154,129 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
             var result = await pass.RunAsync(snapshot.Snapshot, snapshot.Problems, null, passToken).ConfigureAwait(false);
             Interlocked.Exchange(ref _passStartedTicks, 0);
             _warningsLogged = _warningsThisPass;
+            _trimPending = true;
             Finished(result, started.Elapsed);
             var status = $"STATUS={Describe(result.Outcome)}: {result.Summary}";
             readySent = Notify(readySent ? status : "READY=1\n" + status) || readySent;
             if (result.Outcome == SyncOutcome.Failed)
             {
-                retryIn = retry.Next();
+                retryAt = Environment.TickCount64 + (long)retry.Next().TotalMilliseconds;
             }
             else
             {
                 retry.Reset();
-                retryIn = null;
+                retryAt = null;
             }
+            // A watch that (re)started may have missed changes made before it: look at every file.
+            passAgain = files.Arm() && DriftNeedsPass((null, false), store, drift);
         }
     }
 
-    // True when there is something to do: a change, or the retry time came. False on stop.
-    private static async Task<bool> WaitForChangeAsync(ClusterWatcher watcher, TimeSpan? retryIn, CancellationToken stop)
+    private enum Wake
     {
-        // Once a burst of changes is over, give the memory of its renders back to the node: the
-        // daemon spends nearly all its life idle, and the GC would otherwise keep its peak.
-        if (!watcher.Changes.TryPeek(out _) && !await ChangeWithinAsync(watcher, TrimAfter, stop).ConfigureAwait(false) && !stop.IsCancellationRequested)
-        {
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        }
-        var changed = await ChangeWithinAsync(watcher, retryIn, stop).ConfigureAwait(false);
-        if (stop.IsCancellationRequested)
-        {
-            return false;
-        }
-        if (changed)
-        {
-            watcher.Changes.TryRead(out _);
-        }
-        return true;
+        Stop,
+        Cluster,
+        Files,
+        Timer,
     }
 
-    // True once a change is waiting; false when the limit (if any) passed first or stop was asked.
-    private static async Task<bool> ChangeWithinAsync(ClusterWatcher watcher, TimeSpan? limit, CancellationToken stop)
+    // Whether the file changes seen call for a pass now: lost events always do (a full pass finds
+    // every drifted file); otherwise a managed file someone else changed that the back-off lets
+    // node-agent restore now. One whose restore is held back is due on the timer (NextDue).
+    private bool DriftNeedsPass((IReadOnlyCollection<string>? Changed, bool Lost) seen, StateStore store, DriftGuard drift)
     {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        if (limit is { } time)
+        if (seen.Lost)
         {
-            wait.CancelAfter(time);
+            return true;
         }
+        IReadOnlyList<string> drifted;
         try
         {
-            return await watcher.Changes.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+            drifted = DriftCheck.Drifted(store, seen.Changed, drift.IsHeld);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // state.json unreadable: the pass says why.
+            Log.FileWatchFailed(logger, e.Message);
+            return true;
+        }
+        var now = false;
+        foreach (var path in drifted)
+        {
+            now |= drift.Hold(path) is null;
+        }
+        return now;
+    }
+
+    private static TimeSpan? Earliest(long? retryAt, TimeSpan? driftDue)
+    {
+        TimeSpan? retry = retryAt is { } at ? TimeSpan.FromMilliseconds(Math.Max(0, at - Environment.TickCount64)) : null;
+        return (retry, driftDue) switch
+        {
+            (null, var d) => d,
+            (var r, null) => r,
+            var (r, d) => r < d ? r : d,
+        };
+    }
+
+    // What ended the wait: a cluster change, a file change, the timer (a retry or a held-back
+    // restore is due) or stop. Once a burst of passes is over, the memory of its renders goes
+    // back to the node first: the daemon spends nearly all its life idle, and the GC would
+    // otherwise keep its peak.
+    private async Task<Wake> WaitAsync(ClusterWatcher watcher, ManagedFileWatcher files, TimeSpan? limit, CancellationToken stop)
+    {
+        if (_trimPending && (limit is null || limit > TrimAfter))
+        {
+            var idle = Stopwatch.StartNew();
+            var early = await NextWakeAsync(watcher, files, TrimAfter, stop).ConfigureAwait(false);
+            if (early != Wake.Timer)
+            {
+                return early;
+            }
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            _trimPending = false;
+            limit -= idle.Elapsed;
+        }
+        return await NextWakeAsync(watcher, files, limit is { } l && l < TimeSpan.Zero ? TimeSpan.Zero : limit, stop).ConfigureAwait(false);
+    }
+
+    private static async Task<Wake> NextWakeAsync(ClusterWatcher watcher, ManagedFileWatcher files, TimeSpan? limit, CancellationToken stop)
+    {
+        if (!watcher.Changes.TryPeek(out _) && !files.Changes.TryPeek(out _) && !stop.IsCancellationRequested)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            if (limit is { } time)
+            {
+                wait.CancelAfter(time);
+            }
+            var cluster = UntilCancelledAsync(watcher.Changes.WaitToReadAsync(wait.Token));
+            var changed = UntilCancelledAsync(files.Changes.WaitToReadAsync(wait.Token));
+            await Task.WhenAny(cluster, changed).ConfigureAwait(false);
+            await wait.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(cluster, changed).ConfigureAwait(false);
+        }
+        if (stop.IsCancellationRequested)
+        {
+            return Wake.Stop;
+        }
+        if (watcher.Changes.TryRead(out _))
+        {
+            // The pass looks at every file, so file changes seen so far need no look of their own.
+            files.Changes.TryRead(out _);
+            files.Take();
+            return Wake.Cluster;
+        }
+        return files.Changes.TryRead(out _) ? Wake.Files : Wake.Timer;
+    }
+
+    private static async Task UntilCancelledAsync(ValueTask<bool> waiting)
+    {
+        try
+        {
+            await waiting.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            return false;
         }
     }
 

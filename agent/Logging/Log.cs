@@ -5,7 +5,7 @@ namespace NodeAgent.Logging;
 /// <summary>
 /// Every log message node-agent writes, source-generated, with stable event ids per area:
 /// 1–9 start, 10–19 input, 20–29 render, 30–39 files, 40–49 reload and rollback, 50–59 failures,
-/// 60–69 API server lists and watches, 70–79 the daemon.
+/// 60–69 API server lists and watches, 70–79 the daemon, 80–89 drift (managed files changed by someone else).
 /// </summary>
 public static partial class Log
 {
@@ -115,4 +115,19 @@ public static partial class Log
 
     [LoggerMessage(EventId = 79, Level = LogLevel.Warning, Message = "systemd notification failed: {Detail}")]
     public static partial void NotifyFailed(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 80, Level = LogLevel.Warning,
+        Message = "drift: {Path} was {Change} by another writer (node-agent cannot tell which) since node-agent wrote it; {Action}; diff from node-agent's content to the file now: {Diff}")]
+    public static partial void Drifted(ILogger logger, string path, string change, string action, string diff);
+
+    [LoggerMessage(EventId = 81, Level = LogLevel.Warning,
+        Message = "drift: another writer keeps changing {Path}; node-agent backs off and restores it at most every {IntervalS:0} s from now on (doubling while this goes on, up to {CapS:0} s; back to {BaseS:0} s once the file stays as written for a whole interval)")]
+    public static partial void DriftBackingOff(ILogger logger, string path, double intervalS, double capS, double baseS);
+
+    [LoggerMessage(EventId = 82, Level = LogLevel.Information,
+        Message = "watching {Directories} (inotify) for other writers changing the files node-agent manages; a drifted file is restored at most every {BackoffS:0} s")]
+    public static partial void WatchingFiles(ILogger logger, string directories, double backoffS);
+
+    [LoggerMessage(EventId = 83, Level = LogLevel.Warning, Message = "file watch: {Error}; checking every managed file with a full pass")]
+    public static partial void FileWatchFailed(ILogger logger, string error);
 }

@@ -39,6 +39,16 @@ public sealed class HostPaths
     /// <summary>Where the CA bundle for <paramref name="registry"/> goes in a certs.d target.</summary>
     public static string CaFile(string target, string registry) => $"{FromHostPath(target)}/{registry}/ca.crt";
 
+    /// <summary>
+    /// The directory trees that hold every file node-agent writes: <c>etc/containers</c> and each
+    /// certs.d target outside it. Few trees, so few inotify instances watch them all.
+    /// </summary>
+    public static IReadOnlyList<string> WrittenTrees(IEnumerable<string> certsTargets)
+    {
+        var containers = Path.GetDirectoryName(RegistriesConf)!;
+        return [containers, .. certsTargets.Select(FromHostPath).Where(t => t.Length > 0 && t != containers && !t.StartsWith(containers + "/", StringComparison.Ordinal)).Distinct()];
+    }
+
     /// <summary>A path inside node-agent's state directory, relative to the root.</summary>
     public static string State(params string[] parts) => string.Join('/', [StateDirectory, .. parts]);
 }

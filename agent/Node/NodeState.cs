@@ -28,8 +28,27 @@ public sealed class ManagedFile
     /// <summary>Null until an apply succeeded; then whether the good state had the file at all.</summary>
     [JsonPropertyName("lastGoodPresent")] public bool? LastGoodPresent { get; set; }
 
-    /// <summary>SHA-256 of what node-agent last wrote, to tell its own content from someone else's.</summary>
+    /// <summary>
+    /// SHA-256 of what node-agent last wrote (or last put back in a rollback), to tell its own
+    /// content from someone else's. Null while node-agent has no content of its own there: not
+    /// written yet, or removed by a rollback.
+    /// </summary>
     [JsonPropertyName("writtenSha256")] public string? WrittenSha256 { get; set; }
+
+    /// <summary>
+    /// SHA-256 of the content being written, recorded before the write and cleared after it, so
+    /// content written just before a crash is still known as node-agent's own and not taken for drift.
+    /// </summary>
+    [JsonPropertyName("pendingSha256")] public string? PendingSha256 { get; set; }
+
+    /// <summary>True when <paramref name="sha256"/> (null: no file) is content node-agent wrote or was writing.</summary>
+    public bool IsOwnContent(string? sha256) => sha256 is not null && (sha256 == WrittenSha256 || sha256 == PendingSha256);
+
+    /// <summary>
+    /// Whether a file with <paramref name="sha256"/> (null: no file) has drifted: node-agent knows
+    /// what it wrote there, and this is something else (edited, replaced or deleted by someone else).
+    /// </summary>
+    public bool HasDrifted(string? sha256) => WrittenSha256 is not null && !IsOwnContent(sha256);
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]

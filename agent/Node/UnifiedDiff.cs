@@ -30,6 +30,81 @@ public static class UnifiedDiff
         return sb.ToString();
     }
 
+    /// <summary>
+    /// A short form of <see cref="Format"/> for one log line: the hunks without the file header;
+    /// a run of more than <see cref="RemovedRun"/> removed lines shortened to its first lines and a
+    /// count, so the lines added after it stay in view; at most <paramref name="maxLines"/> lines
+    /// (then "… N more lines") of at most <see cref="MaxLineLength"/> characters, joined by a
+    /// literal <c>\n</c>. Backslashes and control characters are escaped, so foreign content can
+    /// neither break the line nor forge another.
+    /// </summary>
+    public static string OneLine(string relativePath, byte[]? before, byte[]? after, int maxLines = 20)
+    {
+        var lines = Shorten(Format(relativePath, before, after).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2).ToList());
+        var sb = new StringBuilder();
+        foreach (var line in lines.Take(maxLines))
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append(@"\n");
+            }
+            AppendEscaped(sb, line.Length > MaxLineLength ? line[..MaxLineLength] + "…" : line);
+        }
+        if (lines.Count > maxLines)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $@"\n… {lines.Count - maxLines} more lines");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Removed lines in a row that <see cref="OneLine"/> shows before it counts the rest.</summary>
+    public const int RemovedRun = 3;
+
+    private static List<string> Shorten(List<string> lines)
+    {
+        var shown = new List<string>();
+        for (var i = 0; i < lines.Count;)
+        {
+            var run = 0;
+            while (i + run < lines.Count && lines[i + run][0] == '-')
+            {
+                run++;
+            }
+            if (run > RemovedRun + 1)
+            {
+                shown.AddRange(lines.GetRange(i, RemovedRun));
+                shown.Add(string.Create(CultureInfo.InvariantCulture, $"… {run - RemovedRun} more removed lines"));
+                i += run;
+                continue;
+            }
+            shown.Add(lines[i]);
+            i++;
+        }
+        return shown;
+    }
+
+    /// <summary>The longest line <see cref="OneLine"/> shows whole.</summary>
+    public const int MaxLineLength = 160;
+
+    private static void AppendEscaped(StringBuilder sb, string text)
+    {
+        foreach (var c in text)
+        {
+            if (c == '\\')
+            {
+                sb.Append(@"\\");
+            }
+            else if (char.IsControl(c) || c is '\u2028' or '\u2029')
+            {
+                sb.Append(CultureInfo.InvariantCulture, $@"\u{(int)c:x4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+    }
+
     private enum Op
     {
         Keep,
@@ -123,7 +198,7 @@ public static class UnifiedDiff
                 x++;
                 y++;
             }
-            // On a tie the old line goes first, as diff -u prints a replacement: - then +.
+            // Deletions before insertions where either keeps the diff minimal, as diff -u prints a change.
             else if (x < n && (y == m || table[((x + 1) * (m + 1)) + y] >= table[(x * (m + 1)) + y + 1]))
             {
                 edits.Add(new Edit(Op.Delete, a[aStart + x], aStart + x, bStart + y));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Impact;
 using NodeAgent.Logging;
@@ -26,12 +27,15 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
 
     /// <summary>
     /// Prints a unified diff of every file that would change and what that means for pulls,
-    /// CRI-O and MCO (<see cref="ImpactForecast"/>); writes nothing at all.
+    /// CRI-O and MCO (<see cref="ImpactForecast"/>); writes nothing at all. Drifted files are
+    /// reported as such (they would be restored).
     /// </summary>
     public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, DryRunOutput output)
     {
         var state = _store.Load();
-        var changes = Effective(new FileApplier(_store).Plan(plan(state), state));
+        var planned = new FileApplier(_store).Plan(plan(state), state);
+        ReportDrift(planned, guard: null, dryRun: true);
+        var changes = Effective(planned);
         var report = ImpactForecast.Compute(ImpactInputsOf(changes));
         if (output.Json)
         {
@@ -64,16 +68,46 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
 
     /// <summary>
     /// Applies what <paramref name="plan"/> asks for. The plan sees node-agent's ownership state as
-    /// loaded under the lock, so what it releases is decided on current records.
+    /// loaded under the lock, so what it releases is decided on current records. A drifted file is
+    /// reported and restored; with a <paramref name="drift"/> guard (the daemon) only as often as
+    /// its back-off allows, and each foreign content is reported once.
     /// </summary>
-    public async Task<SyncResult> ApplyAsync(Func<NodeState, IReadOnlyList<DesiredFile>> plan, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
+    public async Task<SyncResult> ApplyAsync(Func<NodeState, IReadOnlyList<DesiredFile>> plan, string? reloadCommand, string? healthCommand, DriftGuard? drift, CancellationToken cancellationToken)
     {
         using var stateLock = StateLock.Acquire(paths, LockWait);
         var applier = new FileApplier(_store);
         var state = _store.Load();
         var desired = plan(state);
         RemoveStaleTemps(desired);
-        var changes = applier.Plan(desired, state);
+        var recovered = applier.Recover(state);
+        var planned = applier.Plan(desired, state);
+        if (FileApplier.Settle(desired, planned, state) || recovered)
+        {
+            _store.Save(state);
+        }
+        var report = ReportDrift(planned, drift, dryRun: false);
+        var changes = planned.Where(c => !report.Held.Contains(c.Path)).ToList();
+        try
+        {
+            var result = await ApplyChangesAsync(applier, changes, state, reloadCommand, healthCommand, cancellationToken).ConfigureAwait(false);
+            foreach (var change in changes.Where(c => c.Drifted && !c.Release))
+            {
+                if (drift?.Restored(change.Path) is { } longer)
+                {
+                    Log.DriftBackingOff(logger, change.Path, longer.TotalSeconds, drift.Cap.TotalSeconds, drift.Base.TotalSeconds);
+                }
+            }
+            var summary = result.Outcome == SyncOutcome.Unchanged && report.Held.Count > 0 ? "nothing else to write" : result.Summary;
+            return result with { Drifted = report.Reported, DriftHeld = report.Held, Summary = summary + report.Summary(changes) };
+        }
+        finally
+        {
+            drift?.PassFinished(planned.Where(c => c.Drifted).Select(c => c.Path).ToList());
+        }
+    }
+
+    private async Task<SyncResult> ApplyChangesAsync(FileApplier applier, List<FileChange> changes, NodeState state, string? reloadCommand, string? healthCommand, CancellationToken cancellationToken)
+    {
         var effective = Effective(changes);
         if (changes.Count == 0)
         {
@@ -132,6 +166,49 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         return new SyncResult(SyncOutcome.Applied) { FilesChanged = effective.Count, Reloads = counts.Runs, Summary = written };
     }
 
+    /// <summary>The drift a pass found: the files reported (news) and those whose restore is held back.</summary>
+    private sealed record DriftReport(IReadOnlyList<string> Reported, IReadOnlyList<string> Held)
+    {
+        public string Summary(IReadOnlyList<FileChange> applied)
+        {
+            var restored = applied.Count(c => c.Drifted && !c.Release);
+            var text = restored == 0 ? "" : $"; {restored} drifted file(s) restored";
+            return Held.Count == 0 ? text : text + $"; {Held.Count} drifted file(s) held back by the drift back-off: {string.Join(", ", Held)}";
+        }
+    }
+
+    // One warning per drifted file whose foreign content is news, and the restores the back-off
+    // holds back. Only a pure restore waits: content the cluster changed is written at once.
+    private DriftReport ReportDrift(IReadOnlyList<FileChange> changes, DriftGuard? guard, bool dryRun)
+    {
+        var reported = new List<string>();
+        var held = new List<string>();
+        foreach (var change in changes.Where(c => c.Drifted))
+        {
+            var wait = !dryRun && change.RestoresOnly ? guard?.Hold(change.Path) : null;
+            if (wait is not null)
+            {
+                held.Add(change.Path);
+            }
+            if (guard is not null && !guard.IsNews(change.Path, FileApplier.Sha256(change.Before)))
+            {
+                continue;
+            }
+            reported.Add(change.Path);
+            var what = change.Before is null ? "deleted" : "changed";
+            var action = (change.Release, dryRun, wait) switch
+            {
+                (true, _, _) => "node-agent no longer manages it and leaves it as it is",
+                (_, true, _) => "dry run: it would be restored; nothing is written",
+                (_, _, { } left) => string.Create(CultureInfo.InvariantCulture, $"restoring it in {Math.Ceiling(left.TotalSeconds):0} s: the drift back-off holds it back while another writer keeps changing it"),
+                _ => "restoring node-agent's content now",
+            };
+            var diff = change.Before is null ? "none, the file is gone" : UnifiedDiff.OneLine(change.Path, change.Ours ?? change.After, change.Before);
+            Log.Drifted(logger, change.Path, what, action, diff);
+        }
+        return new DriftReport(reported, held);
+    }
+
     // Null when the reload and the health check passed; otherwise which one failed.
     private async Task<string?> ReloadAndCheckAsync(ReloadPlan plan, ReloadCounts counts, CancellationToken cancellationToken)
     {
@@ -178,6 +255,7 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
     {
         { Release: true, After: null } => "removed",
         { Release: true } => "restored the original",
+        { Drifted: true } => "restored",
         { Creates: true } => "created",
         _ => "updated",
     };

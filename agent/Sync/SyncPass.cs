@@ -15,9 +15,10 @@ namespace NodeAgent.Sync;
 /// One reconcile pass, the same for <c>--once</c> and the daemon: a complete snapshot is rendered
 /// (registries, policy, drop-in, CA files), and the result is put on the node with reload, health
 /// check and rollback. Invalid input writes nothing. Every problem found goes to
-/// <c>report</c>, which prints it (<c>--once</c>) or logs it (daemon).
+/// <c>report</c>, which prints it (<c>--once</c>) or logs it (daemon). With a <c>drift</c> guard
+/// (the daemon), drifted files are restored only as often as its back-off allows.
 /// </summary>
-public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Problem> report)
+public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Problem> report, DriftGuard? drift = null)
 {
     private readonly HostPaths _paths = new(options.Root);
 
@@ -157,7 +158,7 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
         {
             var outcome = dryRunOutput is not null
                 ? new SyncResult(applier.DryRun(Plan, dryRunOutput))
-                : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, cancellationToken).ConfigureAwait(false);
+                : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, drift, cancellationToken).ConfigureAwait(false);
             return outcome with { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -30,6 +30,12 @@ public sealed record SyncResult(SyncOutcome Outcome)
     /// <summary>What status.json says after this pass; null for a dry run, or invalid input in <c>--once</c>.</summary>
     public NodeStatus? Status { get; init; }
 
+    /// <summary>Drifted files reported in this pass: changed by someone else since node-agent wrote them (paths relative to the root).</summary>
+    public IReadOnlyList<string> Drifted { get; init; } = [];
+
+    /// <summary>Drifted files whose restore the drift back-off holds back for a later pass.</summary>
+    public IReadOnlyList<string> DriftHeld { get; init; } = [];
+
     /// <summary>One human line: what happened, or why it failed.</summary>
     public string Summary { get; init; } = "";
 

@@ -266,6 +266,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_hand_edit_between_two_runs_is_reported_as_drift_and_restored()
+    {
+        Once(RepoPaths.Examples, Root, "--reload-command", "").ExitCode.Should().Be(0);
+        var ours = DirectorySnapshot.Of(Path.Join(Root, "etc"));
+        File.AppendAllText(Path.Join(Root, "etc/containers/registries.conf"), "# hand edit\n");
+        File.Delete(Path.Join(Root, "etc/docker/certs.d/mirror.corp.example:5000/ca.crt"));
+        var edited = DirectorySnapshot.Of(Root);
+
+        var dryRun = Once(RepoPaths.Examples, Root, "--reload-command", "", "--dry-run");
+        dryRun.ExitCode.Should().Be(0, dryRun.ToString());
+        dryRun.Stderr.Should().Contain("drift: etc/containers/registries.conf was changed by another writer (node-agent cannot tell which) since node-agent wrote it; dry run: it would be restored; nothing is written");
+        dryRun.Stdout.Should().Contain("-# hand edit\n");
+        DirectorySnapshot.Of(Root).Should().Equal(edited, "a dry run writes nothing");
+
+        var second = Once(RepoPaths.Examples, Root, "--reload-command", "");
+        second.ExitCode.Should().Be(0, second.ToString());
+        second.Stderr.Should().Contain("warn: node-agent[80] drift: etc/containers/registries.conf was changed by another writer");
+        second.Stderr.Should().Contain("restoring node-agent's content now; diff from node-agent's content to the file now: @@ ").And.Contain(@"\n+# hand edit");
+        second.Stderr.Should().Contain("drift: etc/docker/certs.d/mirror.corp.example:5000/ca.crt was deleted");
+        second.Stderr.Should().Contain("restored etc/containers/registries.conf").And.Contain("restored etc/docker/certs.d/mirror.corp.example:5000/ca.crt");
+        DirectorySnapshot.Of(Path.Join(Root, "etc")).Should().Equal(ours);
+
+        var third = Once(RepoPaths.Examples, Root, "--reload-command", "");
+        third.Stderr.Should().Contain("nothing written").And.NotContain("drift:");
+    }
+
+    [Fact]
     public void Nothing_is_written_outside_the_root()
     {
         var parent = _work.File("parent");

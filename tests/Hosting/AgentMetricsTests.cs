@@ -30,6 +30,12 @@ public sealed class AgentMetricsTests : IDisposable
         _exporter.Scrape().Should().Be("""
             # HELP node_agent_ca_certificate_earliest_expiry_timestamp_seconds Unix time when the first of the rendered CA certificates expires; absent without CA certificates.
             # TYPE node_agent_ca_certificate_earliest_expiry_timestamp_seconds gauge
+            # HELP node_agent_drift_total Managed files found changed by someone else since node-agent wrote them, once per foreign content, by kind of file.
+            # TYPE node_agent_drift_total counter
+            node_agent_drift_total{file="ca"} 0
+            node_agent_drift_total{file="policy.json"} 0
+            node_agent_drift_total{file="registries.conf"} 0
+            node_agent_drift_total{file="search-drop-in"} 0
             # HELP node_agent_files_written_total Files whose bytes changed on disk: written, created, removed or restored.
             # TYPE node_agent_files_written_total counter
             node_agent_files_written_total 0
@@ -71,6 +77,12 @@ public sealed class AgentMetricsTests : IDisposable
         _metrics.Record(new SyncResult(SyncOutcome.InvalidInput) { RenderErrors = 2 }, Start.AddSeconds(30));
         _metrics.Record(new SyncResult(SyncOutcome.RolledBack) { FilesChanged = 2, Reloads = 2, FailedReloads = 1, CaEarliestExpiry = new DateTimeOffset(2026, 12, 1, 0, 0, 0, 500, TimeSpan.Zero) }, Start.AddSeconds(60));
         _metrics.Record(new SyncResult(SyncOutcome.Unchanged) { CaEarliestExpiry = new DateTimeOffset(2026, 12, 1, 0, 0, 0, 500, TimeSpan.Zero) }, Start.AddSeconds(90.25));
+        _metrics.Record(new SyncResult(SyncOutcome.Applied)
+        {
+            Drifted = ["etc/containers/registries.conf", "etc/docker/certs.d/a.example:5000/ca.crt", "etc/containers/certs.d/b.example/ca.crt"],
+            DriftHeld = ["etc/containers/policy.json"],
+            CaEarliestExpiry = new DateTimeOffset(2026, 12, 1, 0, 0, 0, 500, TimeSpan.Zero),
+        }, Start.AddSeconds(90.25));
         _metrics.WatchRestarted("imagedigestmirrorsets", "gone");
         _metrics.WatchRestarted("imagecontentsourcepolicies", "not_served");
         _metrics.WatchRestarted("imagedigestmirrorsets", "gone");
@@ -79,6 +91,10 @@ public sealed class AgentMetricsTests : IDisposable
 
         Samples(_exporter.Scrape()).Should().Equal(
             "node_agent_ca_certificate_earliest_expiry_timestamp_seconds 1796083200.5",
+            "node_agent_drift_total{file=\"ca\"} 2",
+            "node_agent_drift_total{file=\"policy.json\"} 0",
+            "node_agent_drift_total{file=\"registries.conf\"} 1",
+            "node_agent_drift_total{file=\"search-drop-in\"} 0",
             "node_agent_files_written_total 5",
             "node_agent_info{version=\"1.2.3\"} 1",
             "node_agent_last_success_timestamp_seconds 1795348890.25",
@@ -87,7 +103,7 @@ public sealed class AgentMetricsTests : IDisposable
             "node_agent_reloads_total{result=\"success\"} 2",
             "node_agent_render_errors_total 2",
             "node_agent_rollbacks_total 1",
-            "node_agent_sync_total{result=\"applied\"} 1",
+            "node_agent_sync_total{result=\"applied\"} 2",
             "node_agent_sync_total{result=\"failed\"} 0",
             "node_agent_sync_total{result=\"invalid_input\"} 1",
             "node_agent_sync_total{result=\"rolled_back\"} 1",

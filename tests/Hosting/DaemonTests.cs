@@ -80,11 +80,14 @@ public sealed partial class DaemonTests(ITestOutputHelper output) : IAsyncLifeti
 
     // ---- helpers -------------------------------------------------------------------------------
 
-    private async Task<(DaemonProcess Daemon, Uri Endpoint)> StartAsync(params string[] extra)
+    private Task<(DaemonProcess Daemon, Uri Endpoint)> StartAsync(params string[] extra) => StartAsync(new Dictionary<string, string>(), extra);
+
+    private async Task<(DaemonProcess Daemon, Uri Endpoint)> StartAsync(Dictionary<string, string> environment, params string[] extra)
     {
+        environment.TryAdd("NODEAGENT_BackoffCapSeconds", "2");
         var daemon = DaemonProcess.Start(
             ["--kubeconfig", _cluster.Kubeconfig, "--root", Root, "--listen", "127.0.0.1:0", "--reload-command", "", .. extra],
-            new Dictionary<string, string> { ["NODEAGENT_BackoffCapSeconds"] = "2" });
+            environment);
         _daemons.Add(daemon);
         await daemon.WaitForLogAsync("serving /healthz");
         var match = daemon.Log.Select(l => ListeningLine().Match(l)).First(m => m.Success);

@@ -114,8 +114,9 @@ public sealed class CrashTests(ITestOutputHelper output)
         output.WriteLine($"{kills} runs in {killing.Elapsed.TotalSeconds:0.0} s: " +
             string.Join(", ", Enum.GetValues<KillMoment>().Select(m => $"{m} {moments.GetValueOrDefault(m)}")));
 
-        RunToCompletion(variants[lastVariant], root.Path);
+        var last = RunToCompletion(variants[lastVariant], root.Path);
         var final = $"seed {seed}, final run on variant {lastVariant}";
+        last.Stderr.Should().NotContain("drift:", $"writes a killed run made are node-agent's own, never another writer's; {final}");
         File.ReadAllBytes(root.File(RegistriesConf)).Should().Equal(expected[lastVariant][RegistriesConf], final);
         File.ReadAllBytes(root.File(PolicyJson)).Should().Equal(expected[lastVariant][PolicyJson], final);
         AssertStateParses(root, final);
@@ -164,10 +165,11 @@ public sealed class CrashTests(ITestOutputHelper output)
         };
     }
 
-    private static void RunToCompletion(string manifests, string root)
+    private static ProcessResult RunToCompletion(string manifests, string root)
     {
         var result = NodeAgentProcess.Run(Arguments(manifests, root), timeout: RunDeadline);
         result.ExitCode.Should().Be(0, result.ToString());
+        return result;
     }
 
     private static string[] Arguments(string manifests, string root) =>

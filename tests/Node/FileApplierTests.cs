@@ -105,6 +105,8 @@ public sealed class FileApplierTests : IDisposable
 
         _applier.RollBack(changes, state).Should().Equal(Conf);
         _root.Read(Conf).Should().Be("good\n");
+        _store.Load().Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("good\n")), "what the rollback put back is node-agent's content");
+        _applier.Plan([new DesiredFile(Conf, Bytes("bad\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
     }
 
     [Fact]
@@ -188,6 +190,133 @@ public sealed class FileApplierTests : IDisposable
 
         AtomicFile.RemoveStaleTemps(dir).Should().Be(1);
         Directory.EnumerateFiles(dir).Select(Path.GetFileName).Should().BeEquivalentTo(["99-admin.conf", ".hidden.tmp"]);
+    }
+
+    // ---- drift: what node-agent wrote against what is there --------------------------------------
+
+    [Fact]
+    public void A_file_changed_after_node_agent_wrote_it_is_planned_as_drifted_with_node_agents_bytes()
+    {
+        Apply(new DesiredFile(Conf, Bytes("ours\n")));
+        _root.Write(Conf, "theirs\n");
+
+        var change = _applier.Plan([new DesiredFile(Conf, Bytes("ours\n"))], _store.Load()).Should().ContainSingle().Subject;
+        change.Drifted.Should().BeTrue();
+        change.RestoresOnly.Should().BeTrue();
+        Encoding.UTF8.GetString(change.Ours!).Should().Be("ours\n");
+        Encoding.UTF8.GetString(change.Before!).Should().Be("theirs\n");
+    }
+
+    [Fact]
+    public void A_render_change_is_no_drift_and_node_agents_own_writes_are_never_drift()
+    {
+        Apply(new DesiredFile(Conf, Bytes("v1\n")));
+        var change = _applier.Plan([new DesiredFile(Conf, Bytes("v2\n"))], _store.Load()).Should().ContainSingle().Subject;
+        change.Drifted.Should().BeFalse();
+        Apply(new DesiredFile(Conf, Bytes("v2\n")));
+        _store.Load().Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v2\n")));
+        _store.Load().Files[Conf].PendingSha256.Should().BeNull();
+    }
+
+    [Fact]
+    public void A_deleted_file_drifted_and_a_foreign_file_never_taken_over_did_not()
+    {
+        Apply(new DesiredFile(Conf, Bytes("ours\n")));
+        File.Delete(_root.File(Conf));
+        _root.Write(DropIn, "admin's\n");
+
+        var changes = _applier.Plan([new DesiredFile(Conf, Bytes("ours\n")), new DesiredFile(DropIn, Bytes("ours\n"))], _store.Load());
+        changes.Single(c => c.Path == Conf).Drifted.Should().BeTrue("node-agent wrote it and someone deleted it");
+        changes.Single(c => c.Path == DropIn).Drifted.Should().BeFalse("node-agent never wrote it: a take-over, not drift");
+    }
+
+    [Fact]
+    public void A_crash_between_recording_and_writing_is_no_drift_either_way()
+    {
+        Apply(new DesiredFile(Conf, Bytes("v1\n")));
+        // Recorded, then killed before the write: the file still holds v1.
+        RecordPending("v2\n");
+        _applier.Plan([new DesiredFile(Conf, Bytes("v2\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
+
+        // Written, then killed before the records: the file holds v2, recorded only as pending.
+        _root.Write(Conf, "v2\n");
+        var recorded = _store.Load();
+        _applier.Plan([new DesiredFile(Conf, Bytes("v3\n"))], recorded).Single().Drifted.Should().BeFalse();
+        FileApplier.Settle([new DesiredFile(Conf, Bytes("v2\n"))], [], recorded).Should().BeTrue("the next pass settles the records");
+        recorded.Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v2\n")));
+        recorded.Files[Conf].PendingSha256.Should().BeNull();
+    }
+
+    [Fact]
+    public void A_crash_cut_write_is_resolved_before_the_next_write_records_its_own()
+    {
+        Apply(new DesiredFile(Conf, Bytes("v0\n")));
+        // Killed after writing v1 and before its records: the file holds v1, recorded as pending.
+        RecordPending("v1\n");
+        _root.Write(Conf, "v1\n");
+
+        // The next run, back to v0, is killed after recording and before writing.
+        var next = _store.Load();
+        _applier.Recover(next).Should().BeTrue();
+        next.Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v1\n")), "v1 on disk is node-agent's");
+        _store.Save(next);
+        RecordPending("v0\n");
+
+        _applier.Plan([new DesiredFile(Conf, Bytes("v0\n"))], _store.Load()).Single().Drifted.Should().BeFalse();
+        var unwritten = _store.Load();
+        _applier.Recover(unwritten).Should().BeTrue();
+        unwritten.Files[Conf].WrittenSha256.Should().Be(FileApplier.Sha256(Bytes("v1\n")), "v0 was never written");
+        unwritten.Files[Conf].PendingSha256.Should().BeNull();
+    }
+
+    [Fact]
+    public void A_taken_over_file_recorded_before_a_crash_is_not_drift()
+    {
+        _root.Write(Conf, "os default\n");
+        var state = _store.Load();
+        var changes = _applier.Plan([new DesiredFile(Conf, Bytes("ours\n"))], state);
+        state.Files[Conf] = new ManagedFile { OriginalSaved = true, PendingSha256 = FileApplier.Sha256(Bytes("ours\n")) };
+        _store.Save(state);
+
+        _applier.Plan([new DesiredFile(Conf, Bytes("ours\n"))], _store.Load()).Single().Drifted.Should().BeFalse("node-agent has written nothing there yet");
+        changes.Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Releasing_a_file_someone_else_changed_leaves_their_content()
+    {
+        _root.Write(DropIn, "admin's original\n");
+        Apply(new DesiredFile(DropIn, Bytes("ours\n")));
+        _root.Write(DropIn, "changed since\n");
+
+        var change = _applier.Plan([new DesiredFile(DropIn, null)], _store.Load()).Should().ContainSingle().Subject;
+        change.Drifted.Should().BeTrue();
+        change.Release.Should().BeTrue();
+        Apply(new DesiredFile(DropIn, null));
+        _root.Read(DropIn).Should().Be("changed since\n", "content put there after node-agent is not replaced by an older original");
+        _store.Load().Files.Should().NotContainKey(DropIn);
+        File.Exists(_root.File(StateStore.OriginalCopy(DropIn))).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_release_cut_short_before_its_records_is_finished_without_drift()
+    {
+        _root.Write(DropIn, "admin's original\n");
+        Apply(new DesiredFile(DropIn, Bytes("ours\n")));
+        _root.Write(DropIn, "admin's original\n"); // the release wrote it back, then the process died
+
+        var change = _applier.Plan([new DesiredFile(DropIn, null)], _store.Load()).Should().ContainSingle().Subject;
+        change.Drifted.Should().BeFalse();
+        Apply(new DesiredFile(DropIn, null));
+        _store.Load().Files.Should().NotContainKey(DropIn);
+    }
+
+    // What Apply records for registries.conf before writing it, as if the process died right after.
+    private void RecordPending(string content)
+    {
+        var state = _store.Load();
+        state.Files[Conf].PendingSha256 = FileApplier.Sha256(Bytes(content));
+        _store.Save(state);
     }
 
     private void Apply(DesiredFile file)

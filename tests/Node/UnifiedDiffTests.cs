@@ -36,6 +36,26 @@ public sealed class UnifiedDiffTests
     }
 
     [Fact]
+    public void The_one_line_form_keeps_the_hunks_bounded_and_escaped()
+    {
+        var ours = Encoding.UTF8.GetBytes("a\nb\nc\n");
+        var theirs = Encoding.UTF8.GetBytes("a\nB \\ " + new string('x', 300) + "\r\nc\n");
+
+        var line = UnifiedDiff.OneLine("etc/x.conf", ours, theirs);
+
+        line.Should().NotContain("\n").And.NotContain("\r").And.NotContain("--- a/etc/x.conf");
+        line.Should().StartWith(@"@@ -1,3 +1,3 @@\n a\n");
+        line.Should().Contain(@"+B \\ xxx").And.Contain("x…").And.NotContain(new string('x', UnifiedDiff.MaxLineLength));
+        line.Should().Contain(@"-b");
+
+        var replaced = UnifiedDiff.OneLine("etc/x.conf", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 90).Select(i => $"ours {i}\n"))), Encoding.UTF8.GetBytes("theirs\n"));
+        replaced.Should().Be(@"@@ -1,90 +1 @@\n-ours 0\n-ours 1\n-ours 2\n… 87 more removed lines\n+theirs", "what the other writer wrote stays in view");
+
+        var many = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 50).Select(i => $"{i}\n")));
+        UnifiedDiff.OneLine("etc/x.conf", null, many, maxLines: 5).Should().Be(@"@@ -0,0 +1,50 @@\n+0\n+1\n+2\n+3\n… 46 more lines");
+    }
+
+    [Fact]
     public void Created_and_removed_files_use_dev_null()
     {
         UnifiedDiff.Format("etc/containers/x.conf", null, Encoding.UTF8.GetBytes("a\nb\n")).Should().Be(
