@@ -41,6 +41,7 @@ public sealed class AgentMetrics : IDisposable
     private long _rollbacks;
     private double? _lastSuccess;
     private double? _caEarliestExpiry;
+    private KeyValuePair<string, double>[] _caExpiryByHost = [];
     private bool _ready;
 
     public AgentMetrics(string version)
@@ -67,6 +68,8 @@ public sealed class AgentMetrics : IDisposable
         Meter.CreateObservableGauge("node_agent_ca_certificate_earliest_expiry_timestamp_seconds",
             () => Observe(() => _caEarliestExpiry),
             unit: "s", description: "Unix time when the first of the rendered CA certificates expires; absent without CA certificates.");
+        Meter.CreateObservableGauge("node_agent_ca_certificate_expiry_timestamp_seconds", ObserveCaExpiry,
+            unit: "s", description: "Unix time when the first CA certificate for each registry host expires (one series per CA key in the ConfigMaps).");
         Meter.CreateObservableGauge("node_agent_ready", () => Observe<long>(() => _ready ? 1 : 0),
             description: "1 while the initial lists are complete and the last pass succeeded.");
         Meter.CreateObservableGauge("node_agent_info",
@@ -104,6 +107,10 @@ public sealed class AgentMetrics : IDisposable
                 _drifts[DriftFile(path)]++;
             }
             _caEarliestExpiry = result.CaEarliestExpiry is { } expiry ? UnixSeconds(expiry) : null;
+            if (result.Outcome is not SyncOutcome.InvalidInput)
+            {
+                _caExpiryByHost = [.. result.CaExpiryByHost.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => KeyValuePair.Create(e.Key, UnixSeconds(e.Value)))];
+            }
         }
     }
 
@@ -160,6 +167,14 @@ public sealed class AgentMetrics : IDisposable
             return SyncResults
                 .Select((r, i) => new Measurement<long>(_syncs[i], new KeyValuePair<string, object?>("result", r.Label)))
                 .ToArray();
+        }
+    }
+
+    private Measurement<double>[] ObserveCaExpiry()
+    {
+        lock (_gate)
+        {
+            return [.. _caExpiryByHost.Select(e => new Measurement<double>(e.Value, new KeyValuePair<string, object?>("host", e.Key)))];
         }
     }
 

@@ -98,7 +98,10 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     private async Task ReconcileLoopAsync(ClusterWatcher watcher, CancellationToken passToken, CancellationToken stop)
     {
         var drift = new DriftGuard(TimeSpan.FromSeconds(options.DriftBackoffSeconds), TimeProvider.System);
-        var pass = new SyncPass(options, logger, Report, drift);
+        var pass = new SyncPass(options, logger, Report, drift) { RecordInvalidInput = true };
+        var reporter = options.ReportStatus ? new NodeReporter(client, options.NodeName!, logger) : null;
+        var caAlerts = new CaExpiryAlerts();
+        IReadOnlyDictionary<string, DateTimeOffset> caExpiry = new Dictionary<string, DateTimeOffset>();
         var store = new StateStore(new HostPaths(options.Root));
         using var files = new ManagedFileWatcher(store.Paths, HostPaths.WrittenTrees(options.CertsTargets), error => Log.FileWatchFailed(logger, error));
         var trees = string.Join(", ", files.Trees);
@@ -113,7 +116,7 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
         {
             if (!passAgain)
             {
-                var wake = await WaitAsync(watcher, files, Earliest(retryAt, drift.NextDue() + TimerSlack), stop).ConfigureAwait(false);
+                var wake = await WaitAsync(watcher, files, Earliest(Earliest(retryAt, drift.NextDue() + TimerSlack), UntilCaThreshold(caExpiry)), stop).ConfigureAwait(false);
                 if (wake == Wake.Stop)
                 {
                     return;
@@ -156,6 +159,11 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
             _warningsLogged = _warningsThisPass;
             _trimPending = true;
             Finished(result, started.Elapsed);
+            if (result.Outcome is not SyncOutcome.InvalidInput)
+            {
+                caExpiry = result.CaExpiryByHost;
+            }
+            await ReportAsync(reporter, caAlerts.Due(caExpiry, DateTimeOffset.UtcNow), result, snapshot.Snapshot, passToken).ConfigureAwait(false);
             var status = $"STATUS={Describe(result.Outcome)}: {result.Summary}";
             readySent = Notify(readySent ? status : "READY=1\n" + status) || readySent;
             if (result.Outcome == SyncOutcome.Failed)
@@ -208,15 +216,46 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
         return now;
     }
 
-    private static TimeSpan? Earliest(long? retryAt, TimeSpan? driftDue)
+    private static TimeSpan? Earliest(long? retryAt, TimeSpan? driftDue) =>
+        Earliest(retryAt is { } at ? TimeSpan.FromMilliseconds(Math.Max(0, at - Environment.TickCount64)) : null, driftDue);
+
+    private static TimeSpan? Earliest(TimeSpan? first, TimeSpan? second) => (first, second) switch
     {
-        TimeSpan? retry = retryAt is { } at ? TimeSpan.FromMilliseconds(Math.Max(0, at - Environment.TickCount64)) : null;
-        return (retry, driftDue) switch
+        (null, var d) => d,
+        (var r, null) => r,
+        var (r, d) => r < d ? r : d,
+    };
+
+    // The next CA warning threshold (30 days, 7 days, expiry) wakes one pass, which gives the
+    // warning; a day at the most, so the timer stays in range and a clock change is caught.
+    private static TimeSpan? UntilCaThreshold(IReadOnlyDictionary<string, DateTimeOffset> caExpiry)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return CaExpiryAlerts.NextCrossing(caExpiry, now) is { } next ? TimeSpan.FromTicks(Math.Min((next - now).Ticks, TimeSpan.TicksPerDay)) : null;
+    }
+
+    // CA warnings are logged whatever the settings; with --report-status the pass and the
+    // warnings also go to the Node (annotation and Events).
+    private async Task ReportAsync(NodeReporter? reporter, IReadOnlyList<CaExpiryAlert> alerts, SyncResult result, Resources.ClusterSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        foreach (var alert in alerts)
         {
-            (null, var d) => d,
-            (var r, null) => r,
-            var (r, d) => r < d ? r : d,
-        };
+            var notAfter = NodeStatus.Timestamp(alert.NotAfter);
+            if (alert.Expired)
+            {
+                Log.CaExpired(logger, alert.Host, notAfter);
+            }
+            else
+            {
+                Log.CaExpiring(logger, alert.Host, notAfter, alert.DaysLeft);
+            }
+        }
+        if (reporter is null)
+        {
+            return;
+        }
+        await reporter.ReportAsync(result.Outcome, NodeStatus.Of(result, snapshot), cancellationToken).ConfigureAwait(false);
+        await reporter.ReportAsync(alerts, cancellationToken).ConfigureAwait(false);
     }
 
     // What ended the wait: a cluster change, a file change, the timer (a retry or a held-back

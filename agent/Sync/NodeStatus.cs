@@ -33,6 +33,22 @@ public sealed record NodeStatus
     /// <summary>The pass's warnings, as printed (<c>warning: Kind/name: field: …</c>).</summary>
     [JsonPropertyName("warnings")] public List<string> Warnings { get; init; } = [];
 
+    /// <summary>
+    /// What to publish for a pass: the status it recorded, or (invalid input in <c>--once</c>,
+    /// which records nothing) one made for the report alone.
+    /// </summary>
+    public static NodeStatus Of(SyncResult result, ClusterSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Status ?? new NodeStatus
+        {
+            Time = Timestamp(DateTimeOffset.UtcNow),
+            Result = result.Outcome.ToString(),
+            Summary = result.Summary,
+            Generations = GenerationsOf(snapshot),
+        };
+    }
+
     /// <summary>Equal in everything but <see cref="Time"/>.</summary>
     public bool SameAs(NodeStatus other)
     {

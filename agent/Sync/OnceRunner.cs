@@ -50,14 +50,7 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
     private async Task ReportAsync(KubeClient client, ClusterSnapshot snapshot, SyncResult result, CancellationToken cancellationToken)
     {
         var reporter = new NodeReporter(client, options.NodeName!, logger);
-        var status = result.Status ?? new NodeStatus
-        {
-            Time = NodeStatus.Timestamp(DateTimeOffset.UtcNow),
-            Result = result.Outcome.ToString(),
-            Summary = result.Summary,
-            Generations = NodeStatus.GenerationsOf(snapshot),
-        };
-        await reporter.ReportAsync(result.Outcome, status, cancellationToken).ConfigureAwait(false);
+        await reporter.ReportAsync(result.Outcome, NodeStatus.Of(result, snapshot), cancellationToken).ConfigureAwait(false);
         await reporter.ReportAsync(new CaExpiryAlerts().Due(result.CaExpiryByHost, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
     }
 

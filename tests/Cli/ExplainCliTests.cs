@@ -173,7 +173,7 @@ public sealed class ExplainCliTests : IDisposable
     [InlineData(new[] { "explain", "quay.io/a", "--once" }, "explain does not take --once")]
     [InlineData(new[] { "explain", "quay.io/a", "--kubeconfig", "k" }, "explain does not take --kubeconfig")]
     [InlineData(new[] { "--once", "--manifests", "x", "--probe" }, "--probe works with explain")]
-    [InlineData(new[] { "--once", "--manifests", "x", "--output", "json" }, "--output json: only explain writes JSON so far")]
+    [InlineData(new[] { "--once", "--manifests", "x", "--output", "json" }, "--output json works with explain, status and --once --dry-run")]
     [InlineData(new[] { "--once", "--output=xml" }, "--output: \"xml\" is not an output format")]
     public void Bad_usage_exits_2(string[] args, string message)
     {
