@@ -37,6 +37,7 @@ public sealed record CommandLine(
         ["--health-command"] = nameof(AgentOptions.HealthCommand),
         ["--listen"] = nameof(AgentOptions.Listen),
         ["--log-level"] = nameof(AgentOptions.LogLevel),
+        ["--runtime"] = nameof(AgentOptions.Runtime),
     };
 
     public const string Usage = """
@@ -72,6 +73,10 @@ public sealed record CommandLine(
           --listen ADDR:PORT      daemon HTTP: /healthz, /readyz (200 once synced), /metrics
                                   (Prometheus text), e.g. 127.0.0.1:9101
           --log-level LEVEL       Trace, Debug, Information (default), Warning or Error
+          --runtime RUNTIME       crio (default), containerd or both: containerd writes
+                                  etc/containerd/certs.d/<host[:port]>/hosts.toml (read on every
+                                  pull, never reloaded) instead of registries.conf, policy.json and
+                                  the drop-in; both writes all of them
           --output FORMAT         text (default) or json, for explain and --once --dry-run
           -h, --help              show this help
           --version               show the version
