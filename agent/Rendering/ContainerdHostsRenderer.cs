@@ -159,7 +159,12 @@ public static class ContainerdHostsRenderer
 
     private static void WarnAboutScopes(RegistryRules rules, IReadOnlyList<ContainerdHostsFile> files, List<Problem> problems)
     {
-        foreach (var scope in rules.Blocked)
+        foreach (var scope in rules.Blocked.Concat(rules.Insecure).Where(s => !IsUsableScope(s.Scope)))
+        {
+            problems.Add(Problem.Warning(scope.Origin,
+                $"containerd: {GoQuote.Quote(scope.Scope)} is not a registry host[:port], a repository in one or a *.domain, so nothing is written for it"));
+        }
+        foreach (var scope in rules.Blocked.Where(s => IsUsableScope(s.Scope)))
         {
             if (ScopeRules.IsRegistryHost(scope.Scope))
             {
@@ -184,7 +189,7 @@ public static class ContainerdHostsRenderer
                     $"its pulls go where {HostOf(scope.Scope)} is configured"));
             }
         }
-        foreach (var scope in rules.Insecure)
+        foreach (var scope in rules.Insecure.Where(s => IsUsableScope(s.Scope)))
         {
             if (ScopeRules.IsRegistryHost(scope.Scope))
             {
@@ -212,6 +217,10 @@ public static class ContainerdHostsRenderer
                 "containerd: allowedRegistries is not enforced on containerd nodes: containerd reads no policy.json, and hosts.toml cannot refuse a registry"));
         }
     }
+
+    // What a scope can mean to containerd at all: a host, a wildcard domain, or a repository of a host.
+    private static bool IsUsableScope(string scope) =>
+        ScopeRules.IsRegistryHost(scope) || ScopeRules.IsWildcard(scope) || ScopeRules.IsRegistryHost(HostOf(scope));
 
     private static string Covered(IReadOnlyList<ContainerdHostsFile> files, Func<ContainerdHostsFile, bool> covered)
     {
