@@ -3,12 +3,15 @@ namespace NodeAgent.Rendering;
 /// <summary>
 /// Writes a <see cref="ContainerdHostsFile"/> as containerd's <c>hosts.toml</c>: a header comment,
 /// the root <c>server</c> with its settings, then one <c>[host."URL"]</c> table per mirror in the
-/// order containerd tries them (it orders the tables by their line in the file). Keys containerd
-/// does not need are left out; every string is escaped by <see cref="TomlWriter"/>.
+/// order containerd tries them (it orders the tables by their line in the file), or an empty
+/// <c>[host]</c> table when there is none. Keys containerd does not need are left out; every
+/// string is escaped by <see cref="TomlWriter"/>.
 /// </summary>
 public static class ContainerdHostsEncoder
 {
     public const string Header = "Written by node-agent from the cluster's image objects; changes made here are overwritten.";
+
+    public const string NoMirrors = "No mirrors. containerd 1.6 and 1.7 need a host table, or they ignore this file and contact the registry directly.";
 
     public static byte[] Encode(ContainerdHostsFile file)
     {
@@ -25,6 +28,12 @@ public static class ContainerdHostsEncoder
         {
             toml.Table(0, "host", host.Url);
             Settings(toml, 2, host);
+        }
+        if (file.Hosts.Count == 0)
+        {
+            // containerd 1.6 and 1.7 fail to decode a file without a host table and fall back to the
+            // registry itself with every capability: a blocked registry would be contacted.
+            toml.Blank().Comment(NoMirrors).Header("host");
         }
         return toml.ToUtf8();
     }

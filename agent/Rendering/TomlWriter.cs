@@ -63,6 +63,20 @@ public sealed class TomlWriter
         return this;
     }
 
+    /// <summary>An empty line.</summary>
+    public TomlWriter Blank()
+    {
+        _sb.Append('\n');
+        return this;
+    }
+
+    /// <summary>A <c>[name]</c> header of a table with a bare name.</summary>
+    public TomlWriter Header(string name)
+    {
+        _sb.Append('[').Append(name).Append("]\n");
+        return this;
+    }
+
     /// <summary>A <c>#</c> comment line. Comments are node-agent's own text, never input: a line break is refused.</summary>
     public TomlWriter Comment(string text)
     {

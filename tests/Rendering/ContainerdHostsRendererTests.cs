@@ -49,7 +49,7 @@ public sealed class ContainerdHostsRendererTests
         new("NeverContactSource in the tag group alone also keeps pulls off the server, as the blocked registries.conf entry does",
             Rules(tag: [Set("reg.example.com", "m.example.com") with { NeverContactSource = true }]), "reg.example.com",
             Toml(PushOnlyComment + "server = \"https://reg.example.com\"\ncapabilities = [\"push\"]\n", Host("https://m.example.com", "pull\", \"resolve")), null),
-        new("a blocked host without mirrors still gets a file: without one containerd would pull from it",
+        new("a blocked host without mirrors still gets a file, with an empty host table so that containerd 1.6 and 1.7 read it: without it they pull from the host",
             Rules(blocked: ["reg.example.com"]), "reg.example.com",
             Toml(PushOnlyComment + "server = \"https://reg.example.com\"\ncapabilities = [\"push\"]\n"), null),
         new("a blocked host keeps its mirrors, with a warning that containerd has no policy.json to reject the pull",
@@ -208,7 +208,10 @@ public sealed class ContainerdHostsRendererTests
     private static List<ScopeEntry> Scopes(string[]? scopes, string field) =>
         (scopes ?? []).Select((s, i) => new ScopeEntry(s, new FieldRef("Image/cluster", $"spec.registrySources.{field}[{i}]"))).ToList();
 
-    private static string Toml(string root, params string[] hosts) => Header + root + string.Concat(hosts);
+    // With no mirror the file ends with an empty host table: containerd 1.6 and 1.7 ignore a file
+    // without one and contact the registry directly.
+    private static string Toml(string root, params string[] hosts) =>
+        Header + root + (hosts.Length == 0 ? $"\n# {ContainerdHostsEncoder.NoMirrors}\n[host]\n" : string.Concat(hosts));
 
     private static string Host(string url, string capabilities, string more = "") =>
         $"\n[host.\"{url}\"]\n  capabilities = [\"{capabilities}\"]\n{more}";
