@@ -157,59 +157,28 @@ public static class ContainerdHostsRenderer
     private static bool IsInsecure(string location, RegistryRules rules) =>
         rules.Insecure.Any(i => ScopeRules.IsNestedInside(location, i.Scope));
 
+    private enum ScopeKind
+    {
+        Host,
+        Wildcard,
+        Repository,
+        Other,
+    }
+
+    // What a scope can mean to containerd at all: a host, a wildcard domain, or a repository of a host.
+    private static ScopeKind KindOf(string scope) =>
+        ScopeRules.IsRegistryHost(scope) ? ScopeKind.Host
+        : ScopeRules.IsWildcard(scope) ? ScopeKind.Wildcard
+        : ScopeRules.IsRegistryHost(HostOf(scope)) ? ScopeKind.Repository
+        : ScopeKind.Other;
+
     private static void WarnAboutScopes(RegistryRules rules, IReadOnlyList<ContainerdHostsFile> files, List<Problem> problems)
     {
-        foreach (var scope in rules.Blocked.Concat(rules.Insecure).Where(s => !IsUsableScope(s.Scope)))
+        var warnings = rules.Blocked.Select(s => (s.Origin, Message: BlockedWarning(s.Scope, files)))
+            .Concat(rules.Insecure.Select(s => (s.Origin, Message: InsecureWarning(s.Scope, files))));
+        foreach (var (origin, message) in warnings.Where(w => w.Message is not null))
         {
-            problems.Add(Problem.Warning(scope.Origin,
-                $"containerd: {GoQuote.Quote(scope.Scope)} is not a registry host[:port], a repository in one or a *.domain, so nothing is written for it"));
-        }
-        foreach (var scope in rules.Blocked.Where(s => IsUsableScope(s.Scope)))
-        {
-            if (ScopeRules.IsRegistryHost(scope.Scope))
-            {
-                if (files.First(f => f.Namespace == scope.Scope).Hosts.Count > 0)
-                {
-                    problems.Add(Problem.Warning(scope.Origin,
-                        $"containerd: {GoQuote.Quote(scope.Scope)} is never contacted and its mirrors are kept, but containerd reads no " +
-                        "policy.json, so pulls through the mirrors succeed where CRI-O's policy rejects them"));
-                }
-            }
-            else if (ScopeRules.IsWildcard(scope.Scope))
-            {
-                problems.Add(Problem.Warning(scope.Origin,
-                    $"containerd: {GoQuote.Quote(scope.Scope)} is blocked on containerd nodes only for the hosts node-agent writes a hosts.toml for " +
-                    $"({Covered(files, f => ScopeRules.IsNestedInside(f.Namespace, scope.Scope))}); there is no wildcard namespace, so other hosts under it stay reachable"));
-            }
-            else
-            {
-                problems.Add(Problem.Warning(scope.Origin,
-                    $"containerd: {GoQuote.Quote(scope.Scope)} is not blocked on containerd nodes: a hosts.toml covers a whole registry host, " +
-                    $"so blocking it would block every repository of {HostOf(scope.Scope)}, and containerd reads no policy.json; " +
-                    $"its pulls go where {HostOf(scope.Scope)} is configured"));
-            }
-        }
-        foreach (var scope in rules.Insecure.Where(s => IsUsableScope(s.Scope)))
-        {
-            if (ScopeRules.IsRegistryHost(scope.Scope))
-            {
-                problems.Add(Problem.Warning(scope.Origin,
-                    $"containerd: {GoQuote.Quote(scope.Scope)} is insecure: hosts.toml skips TLS verification (skip_verify) but keeps https://, " +
-                    "so a registry that serves only plain HTTP is not reachable from containerd"));
-            }
-            else if (ScopeRules.IsWildcard(scope.Scope))
-            {
-                problems.Add(Problem.Warning(scope.Origin,
-                    $"containerd: {GoQuote.Quote(scope.Scope)} skips TLS verification on containerd nodes only for the hosts node-agent writes a " +
-                    $"hosts.toml for ({Covered(files, f => ScopeRules.IsNestedInside(f.Namespace, scope.Scope))}) and for mirrors under it; " +
-                    "there is no wildcard namespace, so TLS to other hosts under it is verified"));
-            }
-            else
-            {
-                problems.Add(Problem.Warning(scope.Origin,
-                    $"containerd: TLS verification cannot be skipped for {GoQuote.Quote(scope.Scope)} alone: skip_verify applies to a whole " +
-                    $"registry host, so only mirrors inside it skip verification and pulls from {HostOf(scope.Scope)} itself verify TLS"));
-            }
+            problems.Add(Problem.Warning(origin, "containerd: " + message));
         }
         if (rules.Allowed.Count > 0)
         {
@@ -218,13 +187,37 @@ public static class ContainerdHostsRenderer
         }
     }
 
-    // What a scope can mean to containerd at all: a host, a wildcard domain, or a repository of a host.
-    private static bool IsUsableScope(string scope) =>
-        ScopeRules.IsRegistryHost(scope) || ScopeRules.IsWildcard(scope) || ScopeRules.IsRegistryHost(HostOf(scope));
-
-    private static string Covered(IReadOnlyList<ContainerdHostsFile> files, Func<ContainerdHostsFile, bool> covered)
+    private static string? BlockedWarning(string scope, IReadOnlyList<ContainerdHostsFile> files) => KindOf(scope) switch
     {
-        var names = files.Where(covered).Select(f => f.Namespace).ToList();
+        ScopeKind.Host => files.First(f => f.Namespace == scope).Hosts.Count == 0 ? null
+            : $"{GoQuote.Quote(scope)} is never contacted and its mirrors are kept, but containerd reads no policy.json, " +
+              "so pulls through the mirrors succeed where CRI-O's policy rejects them",
+        ScopeKind.Wildcard => $"{GoQuote.Quote(scope)} is blocked on containerd nodes only for the hosts node-agent writes a hosts.toml for " +
+            $"({Covered(files, scope)}); there is no wildcard namespace, so other hosts under it stay reachable",
+        ScopeKind.Repository => $"{GoQuote.Quote(scope)} is not blocked on containerd nodes: a hosts.toml covers a whole registry host, " +
+            $"so blocking it would block every repository of {HostOf(scope)}, and containerd reads no policy.json; " +
+            $"its pulls go where {HostOf(scope)} is configured",
+        _ => NotAScope(scope),
+    };
+
+    private static string? InsecureWarning(string scope, IReadOnlyList<ContainerdHostsFile> files) => KindOf(scope) switch
+    {
+        ScopeKind.Host => $"{GoQuote.Quote(scope)} is insecure: hosts.toml skips TLS verification (skip_verify) but keeps https://, " +
+            "so a registry that serves only plain HTTP is not reachable from containerd",
+        ScopeKind.Wildcard => $"{GoQuote.Quote(scope)} skips TLS verification on containerd nodes only for the hosts node-agent writes a " +
+            $"hosts.toml for ({Covered(files, scope)}) and for mirrors under it; there is no wildcard namespace, so TLS to other hosts under it is verified",
+        ScopeKind.Repository => $"TLS verification cannot be skipped for {GoQuote.Quote(scope)} alone: skip_verify applies to a whole " +
+            $"registry host, so only mirrors inside it skip verification and pulls from {HostOf(scope)} itself verify TLS",
+        _ => NotAScope(scope),
+    };
+
+    private static string NotAScope(string scope) =>
+        $"{GoQuote.Quote(scope)} is not a registry host[:port], a repository in one or a *.domain, so nothing is written for it";
+
+    // The hosts with a hosts.toml that a wildcard scope covers.
+    private static string Covered(IReadOnlyList<ContainerdHostsFile> files, string wildcard)
+    {
+        var names = files.Where(f => ScopeRules.IsNestedInside(f.Namespace, wildcard)).Select(f => f.Namespace).ToList();
         return names.Count == 0 ? "none" : string.Join(", ", names);
     }
 

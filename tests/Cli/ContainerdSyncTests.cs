@@ -193,25 +193,9 @@ public sealed class ContainerdSyncTests : IDisposable
         File.Exists(At($"{HostsDir}/other.example.com/hosts.toml")).Should().BeTrue();
     }
 
-    private const string CaImage = """
-        apiVersion: config.openshift.io/v1
-        kind: Image
-        metadata:
-          name: cluster
-        spec:
-          additionalTrustedCA:
-            name: user-ca
-        """;
+    private static readonly string CaImage = Manifests.ImageWithTrustedCa("user-ca");
 
-    private static string CaConfigMap(params (string Key, string Pem)[] data) => $"""
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: user-ca
-          namespace: openshift-config
-        data:
-        {string.Join('\n', data.Select(d => $"  {d.Key}: |\n" + string.Join('\n', d.Pem.TrimEnd('\n').Split('\n').Select(l => "    " + l))))}
-        """ + "\n";
+    private static string CaConfigMap(params (string Key, string Pem)[] data) => Manifests.CaConfigMap("user-ca", data);
 
     private static string Idms(string source) => Manifests.Idms("mirrors-" + source.Replace(':', '-'), $"""
         - source: {source}

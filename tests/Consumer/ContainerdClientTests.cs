@@ -86,26 +86,8 @@ public sealed class ContainerdMirrorFixture : IDisposable
         Directory.CreateDirectory(dir);
         if (withCa)
         {
-            File.WriteAllText(Path.Join(dir, "image.yaml"), """
-                apiVersion: config.openshift.io/v1
-                kind: Image
-                metadata:
-                  name: cluster
-                spec:
-                  additionalTrustedCA:
-                    name: e2e-registry-ca
-                """);
-            var pem = string.Join('\n', Registry.Pki.CaPem.TrimEnd('\n').Split('\n').Select(line => "    " + line));
-            File.WriteAllText(Path.Join(dir, "ca-configmap.yaml"), $"""
-                apiVersion: v1
-                kind: ConfigMap
-                metadata:
-                  name: e2e-registry-ca
-                  namespace: openshift-config
-                data:
-                  "127.0.0.1..{Registry.Port}": |
-                {pem}
-                """ + "\n");
+            File.WriteAllText(Path.Join(dir, "image.yaml"), Manifests.ImageWithTrustedCa("e2e-registry-ca"));
+            File.WriteAllText(Path.Join(dir, "ca-configmap.yaml"), Manifests.CaConfigMap("e2e-registry-ca", ($"127.0.0.1..{Registry.Port}", Registry.Pki.CaPem)));
         }
         File.WriteAllText(Path.Join(dir, "idms.yaml"), Manifests.Idms("e2e-digest", $"""
             - source: {Source}

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace NodeAgent.Tests.Support;
 
@@ -16,8 +15,7 @@ public sealed class ContainerdDaemon : IDisposable
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(20);
 
     private readonly TempRoot _scratch;
-    private readonly Process _process;
-    private readonly StringBuilder _log = new();
+    private readonly LoggedProcess _process;
 
     private ContainerdDaemon(TempRoot scratch)
     {
@@ -41,14 +39,7 @@ public sealed class ContainerdDaemon : IDisposable
             [metrics]
               address = ""
             """);
-        var info = NodeAgentProcess.StartInfo(DaemonProgram!, ["--config", config], new Dictionary<string, string?>());
-        _process = new Process { StartInfo = info };
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.Start();
-        _process.StandardInput.Close();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = new LoggedProcess(NodeAgentProcess.StartInfo(DaemonProgram!, ["--config", config], new Dictionary<string, string?>()));
     }
 
     /// <summary><c>containerd</c> on PATH or in /usr/bin; null when missing.</summary>
@@ -67,16 +58,7 @@ public sealed class ContainerdDaemon : IDisposable
     /// <summary>The daemon's gRPC socket, for <c>ctr --address</c>.</summary>
     public string Socket { get; }
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _process.Log;
 
     public static ContainerdDaemon Start()
     {
@@ -113,31 +95,8 @@ public sealed class ContainerdDaemon : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
         _process.Dispose();
         _scratch.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
     }
 
     private static string? Find(string name)
