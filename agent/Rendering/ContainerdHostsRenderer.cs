@@ -82,7 +82,7 @@ public static class ContainerdHostsRenderer
         foreach (var set in sets)
         {
             var origin = origins.TryGetValue(set.Source, out var where) ? where : new FieldRef(set.Source, "");
-            if (Unexpressible(set) is { } reason)
+            if (Unexpressible(set, blocked) is { } reason)
             {
                 problems.Add(Problem.Warning(origin, $"containerd: the mirrors of {GoQuote.Quote(set.Source)} are not written: {reason}"));
                 continue;
@@ -104,7 +104,7 @@ public static class ContainerdHostsRenderer
     }
 
     // Why a source cannot be a hosts.toml of its own, or null when it can (a bare host[:port]).
-    private static string? Unexpressible(MergedMirrorSet set)
+    private static string? Unexpressible(MergedMirrorSet set, IReadOnlyList<ScopeEntry> blocked)
     {
         var source = set.Source;
         var neverContact = set.NeverContactSource ? ", and NeverContactSource is not enforced there" : "";
@@ -127,7 +127,10 @@ public static class ContainerdHostsRenderer
             reason += $"; and containerd only puts a mirror's path in front of the repository path, so {GoQuote.Quote(source)} " +
                 $"cannot map to {GoQuote.Quote(rewritten)}";
         }
-        return $"{reason}. On containerd nodes its pulls go where {host} is configured{neverContact}";
+        // Payload protection keeps a blocked registry's repository usable through its mirror on
+        // CRI-O; containerd can only block the whole host, mirror included.
+        var hostBlocked = blocked.Any(b => ScopeRules.IsNestedInside(host, b.Scope)) ? ", which blocks them: they fail" : "";
+        return $"{reason}. On containerd nodes its pulls go where {host} is configured{hostBlocked}{neverContact}";
     }
 
     // A mirror inside a blocked scope is refused by CRI-O; one with a blocked scope below it would
