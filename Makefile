@@ -50,9 +50,9 @@ demo-daemon: build ## the daemon against an in-process fake API server serving e
 test: build publish deps rpm ## everything: unit, golden, property, bad-input, crash, real-consumer, published-binary and packaging tests
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_PUBLISHED=$(CURDIR)/$(PUBLISHED) NODE_AGENT_RPM=$(RPM) 		scripts/test-summary.sh $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo $(TEST_ARGS)
 
-e2e: build deps ## only the real-registry CA trust test: skopeo pulls through a TLS mirror on 127.0.0.1 trusting the rendered certs.d
+e2e: build deps ## only the real-registry tests: skopeo and containerd's ctr pull through a TLS mirror on 127.0.0.1 trusting the rendered files
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \
-		--filter "FullyQualifiedName~TlsMirrorEndToEnd" --logger "console;verbosity=detailed" $(TEST_ARGS)
+		--filter "FullyQualifiedName~TlsMirrorEndToEnd|FullyQualifiedName~ContainerdClientTests" --logger "console;verbosity=detailed" $(TEST_ARGS)
 
 golden: build ## rewrite the expected files of every golden case from the current renderer (review the diff!)
 	NODE_AGENT_BIN=$(CURDIR)/$(BIN) NODE_AGENT_UPDATE_GOLDEN=1 $(DOTNET) test tests/NodeAgent.Tests.csproj -c $(CONFIG) --nologo \

@@ -4,12 +4,13 @@
 # diff and patch check the dry-run diffs; docker-registry (distribution v2) serves the TLS mirror of
 # the CA trust end-to-end test, and openssl inspects its throw-away certificates when debugging.
 # rpmbuild (Debian's rpm) builds the RPM that rpm and rpmlint check, and systemd-analyze verifies
-# the unit (tests/Packaging).
+# the unit (tests/Packaging). containerd (with its client ctr) reads the rendered hosts.toml files in
+# tests/Consumer/ContainerdClientTests, from a private daemon the tests start and stop.
 set -euo pipefail
-declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl [rpmbuild]=rpm [rpmlint]=rpmlint [systemd-analyze]=systemd)
+declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl [rpmbuild]=rpm [rpmlint]=rpmlint [systemd-analyze]=systemd [containerd]=containerd [ctr]=containerd)
 missing=()
 for tool in "${!package_of[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
+  command -v "$tool" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" ${package_of[$tool]} "* ]] || missing+=("${package_of[$tool]}")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -46,6 +46,23 @@ public sealed record AgentOptions
     /// <summary>certs.d directories CA files are written to. Default <c>/etc/docker/certs.d</c>.</summary>
     public IReadOnlyList<string> CertsTargets { get; init; } = ["/etc/docker/certs.d"];
 
+    /// <summary>
+    /// The container runtime whose files are written: <c>crio</c> (registries.conf, policy.json, the
+    /// search drop-in, reloaded), <c>containerd</c> (<c>/etc/containerd/certs.d/&lt;host&gt;/hosts.toml</c>,
+    /// read on every pull, never reloaded) or <c>both</c>. CA files are written for all. Default <c>crio</c>.
+    /// </summary>
+    public string Runtime { get; init; } = RuntimeCrio;
+
+    public const string RuntimeCrio = "crio";
+    public const string RuntimeContainerd = "containerd";
+    public const string RuntimeBoth = "both";
+
+    /// <summary>registries.conf, policy.json and the drop-in are written (and CRI-O reloaded).</summary>
+    public bool WritesCrioFiles => Runtime is RuntimeCrio or RuntimeBoth;
+
+    /// <summary>containerd's hosts.toml files are written.</summary>
+    public bool WritesContainerdFiles => Runtime is RuntimeContainerd or RuntimeBoth;
+
     /// <summary>Cap of the watch retry backoff, in seconds. Default 10.</summary>
     public int BackoffCapSeconds { get; init; } = 10;
 

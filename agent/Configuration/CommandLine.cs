@@ -38,6 +38,7 @@ public sealed record CommandLine(
         ["--health-command"] = nameof(AgentOptions.HealthCommand),
         ["--listen"] = nameof(AgentOptions.Listen),
         ["--log-level"] = nameof(AgentOptions.LogLevel),
+        ["--runtime"] = nameof(AgentOptions.Runtime),
     };
 
     public const string Usage = """
@@ -80,6 +81,10 @@ public sealed record CommandLine(
                                   input, rollback, failure, CA expiring in 30 and 7 days or expired)
                                   and the node-agent.io/status annotation; needs the optional RBAC
                                   (deploy/optional/status-rbac.yaml); off by default
+          --runtime RUNTIME       crio (default), containerd or both: containerd writes
+                                  etc/containerd/certs.d/<host[:port]>/hosts.toml (read on every
+                                  pull, never reloaded) instead of registries.conf, policy.json and
+                                  the drop-in; both writes all of them
           --output FORMAT         text (default) or json, for explain, status and --once --dry-run
           -h, --help              show this help
           --version               show the version

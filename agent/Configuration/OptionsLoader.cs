@@ -35,6 +35,7 @@ public static class OptionsLoader
         [nameof(AgentOptions.CaNamespace)] = SettingType.Text,
         [nameof(AgentOptions.ManagedCaConfigMap)] = SettingType.Text,
         [nameof(AgentOptions.CertsTargets)] = SettingType.List,
+        [nameof(AgentOptions.Runtime)] = SettingType.Text,
         [nameof(AgentOptions.BackoffCapSeconds)] = SettingType.Integer,
         [nameof(AgentOptions.DriftBackoffSeconds)] = SettingType.Integer,
         [nameof(AgentOptions.MaxManifestBytes)] = SettingType.Integer,
@@ -82,6 +83,7 @@ public static class OptionsLoader
             CaNamespace = Text(values, nameof(AgentOptions.CaNamespace)) ?? defaults.CaNamespace,
             ManagedCaConfigMap = Text(values, nameof(AgentOptions.ManagedCaConfigMap)) ?? defaults.ManagedCaConfigMap,
             CertsTargets = List(values, nameof(AgentOptions.CertsTargets)) ?? defaults.CertsTargets,
+            Runtime = Text(values, nameof(AgentOptions.Runtime)) ?? defaults.Runtime,
             BackoffCapSeconds = Int32(values, nameof(AgentOptions.BackoffCapSeconds)) ?? defaults.BackoffCapSeconds,
             DriftBackoffSeconds = Int32(values, nameof(AgentOptions.DriftBackoffSeconds)) ?? defaults.DriftBackoffSeconds,
             MaxManifestBytes = Integer(values, nameof(AgentOptions.MaxManifestBytes)) ?? defaults.MaxManifestBytes,
@@ -268,6 +270,11 @@ public static class OptionsLoader
             {
                 throw new UsageException($"CertsTargets: {Rendering.GoQuote.Quote(target)} must be an absolute path on the host");
             }
+        }
+        if (options.Runtime is not (AgentOptions.RuntimeCrio or AgentOptions.RuntimeContainerd or AgentOptions.RuntimeBoth))
+        {
+            throw new UsageException($"Runtime: {Rendering.GoQuote.Quote(options.Runtime)} must be {AgentOptions.RuntimeCrio}, " +
+                $"{AgentOptions.RuntimeContainerd} or {AgentOptions.RuntimeBoth}");
         }
         if (options.ManagedCaConfigMap.Length > 0 && options.ManagedCaConfigMap.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
         {

@@ -5,7 +5,14 @@ using NodeAgent.Rendering;
 namespace NodeAgent.Impact;
 
 /// <summary>The files a dry run compares: the three runtime files, and the CA files that would change.</summary>
-public sealed record ImpactInputs(FileVersions RegistriesConf, FileVersions PolicyJson, FileVersions SearchDropIn, IReadOnlyList<FileVersions> CaFiles);
+public sealed record ImpactInputs(FileVersions RegistriesConf, FileVersions PolicyJson, FileVersions SearchDropIn, IReadOnlyList<FileVersions> CaFiles)
+{
+    /// <summary>containerd's hosts.toml files that would change: listed, never a reason to reload.</summary>
+    public IReadOnlyList<FileVersions> ContainerdFiles { get; init; } = [];
+
+    /// <summary>False with <c>--runtime containerd</c>: CRI-O is not reloaded whatever changes.</summary>
+    public bool ReloadsCrio { get; init; } = true;
+}
 
 /// <summary>
 /// Turns a dry run's before and after files into an <see cref="ImpactReport"/>. Pure: the files
@@ -31,12 +38,12 @@ public static class ImpactForecast
         var runtimeFiles = new[] { registries, inputs.PolicyJson, dropIn };
         return new ImpactReport
         {
-            Files = [.. inputs.CaFiles.Where(f => f.Changed), .. runtimeFiles.Where(f => f.Changed)],
+            Files = [.. inputs.CaFiles.Where(f => f.Changed), .. inputs.ContainerdFiles.Where(f => f.Changed), .. runtimeFiles.Where(f => f.Changed)],
             Scopes = scopes,
             Search = oldSearch.SequenceEqual(newSearch) ? null : new SearchChange(oldSearch, newSearch),
             Policy = inputs.PolicyJson.Changed ? PolicyImpact.Compare(inputs.PolicyJson.Before, inputs.PolicyJson.After) : [],
             Trust = [.. inputs.CaFiles.Where(f => f.Changed).Select(f => new TrustChange(HostOf(f.Path), f.Path, f.Change))],
-            ReloadBecause = [.. runtimeFiles.Where(f => f.Changed).Select(f => f.Path)],
+            ReloadBecause = inputs.ReloadsCrio ? [.. runtimeFiles.Where(f => f.Changed).Select(f => f.Path)] : [],
             Mco = McoForecast.Decide(dropIn.Changed, registries.Changed, inputs.PolicyJson.Changed,
                 oldMain is null ? null : ToModel(oldMain), newMain is null ? null : ToModel(newMain)),
             Notes = notes,

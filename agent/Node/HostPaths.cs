@@ -49,6 +49,22 @@ public sealed class HostPaths
         return [containers, .. certsTargets.Select(FromHostPath).Where(t => t.Length > 0 && t != containers && !t.StartsWith(containers + "/", StringComparison.Ordinal)).Distinct()];
     }
 
+    /// <summary>containerd's registry host namespaces (its CRI <c>config_path</c>, and <c>ctr --hosts-dir</c>).</summary>
+    public const string ContainerdCertsDirectory = "etc/containerd/certs.d";
+
+    /// <summary>containerd's configuration for one registry host namespace (<c>host[:port]</c>).</summary>
+    public static string ContainerdHostsFile(string registry) => $"{ContainerdCertsDirectory}/{registry}/hosts.toml";
+
+    /// <summary>
+    /// The directory containerd reads before <c>host:port</c> (it looks for <c>host_port_</c> first),
+    /// or null for a host without a port.
+    /// </summary>
+    public static string? ContainerdPortDirectory(string registry)
+    {
+        var colon = registry.LastIndexOf(':');
+        return colon > 0 ? $"{ContainerdCertsDirectory}/{registry[..colon]}_{registry[(colon + 1)..]}_" : null;
+    }
+
     /// <summary>A path inside node-agent's state directory, relative to the root.</summary>
     public static string State(params string[] parts) => string.Join('/', [StateDirectory, .. parts]);
 }

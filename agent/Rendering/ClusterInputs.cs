@@ -28,4 +28,7 @@ public sealed record RenderResult(
     IReadOnlyList<Problem> Problems)
 {
     public bool HasErrors => Problems.Any(p => p.IsError);
+
+    /// <summary>The merged mirror sets and registry scopes the files were rendered from.</summary>
+    public RegistryRules Rules { get; init; } = RegistryRules.Empty;
 }

@@ -54,7 +54,19 @@ public static class Renderer
             RegistriesConfEncoder.Encode(config),
             PolicyJsonWriter.Write(policy),
             search,
-            Deduplicate(problems));
+            Deduplicate(problems))
+        {
+            Rules = new RegistryRules
+            {
+                DigestSets = digestSets,
+                TagSets = tagSets,
+                DigestOrigins = FirstOrigins(digestEntries),
+                TagOrigins = FirstOrigins(tagEntries),
+                Insecure = insecure,
+                Blocked = split.RegistriesBlocked,
+                Allowed = allowed,
+            },
+        };
     }
 
     private static List<ScopeEntry> Scopes(IReadOnlyList<string?>? values, string field)

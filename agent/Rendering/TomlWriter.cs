@@ -5,9 +5,10 @@ namespace NodeAgent.Rendering;
 
 /// <summary>
 /// The small, deterministic TOML writer node-agent needs (a stand-in for a TOML library): fixed
-/// bare keys, basic strings with complete escaping, booleans, string arrays and arrays of tables,
-/// laid out as BurntSushi's encoder does. Keys never come from input, and every string value is
-/// escaped, so no input can add a table or a key.
+/// bare keys, basic strings with complete escaping, booleans, string arrays, arrays of tables
+/// (laid out as BurntSushi's encoder does) and tables with one quoted key (containerd's
+/// <c>[host."https://…"]</c>). Bare keys never come from input, and every string value and
+/// quoted key is escaped, so no input can add a table or a key.
 /// </summary>
 public sealed class TomlWriter
 {
@@ -50,6 +51,40 @@ public sealed class TomlWriter
     public TomlWriter ArrayTable(int indent, string name)
     {
         _sb.Append('\n').Append(' ', indent).Append("[[").Append(name).Append("]]\n");
+        return this;
+    }
+
+    /// <summary>A <c>[name."key"]</c> header with a quoted key, preceded by one blank line; the key is escaped as any string.</summary>
+    public TomlWriter Table(int indent, string name, string quotedKey)
+    {
+        _sb.Append('\n').Append(' ', indent).Append('[').Append(name).Append('.');
+        AppendBasicString(_sb, quotedKey);
+        _sb.Append("]\n");
+        return this;
+    }
+
+    /// <summary>An empty line.</summary>
+    public TomlWriter Blank()
+    {
+        _sb.Append('\n');
+        return this;
+    }
+
+    /// <summary>A <c>[name]</c> header of a table with a bare name.</summary>
+    public TomlWriter Header(string name)
+    {
+        _sb.Append('[').Append(name).Append("]\n");
+        return this;
+    }
+
+    /// <summary>A <c>#</c> comment line. Comments are node-agent's own text, never input: a line break is refused.</summary>
+    public TomlWriter Comment(string text)
+    {
+        if (text.AsSpan().IndexOfAny('\n', '\r') >= 0)
+        {
+            throw new ArgumentException("a TOML comment is one line", nameof(text));
+        }
+        _sb.Append("# ").Append(text).Append('\n');
         return this;
     }
 

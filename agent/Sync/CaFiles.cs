@@ -20,7 +20,7 @@ public static class CaFiles
             foreach (var target in targets)
             {
                 var file = HostPaths.CaFile(target, bundle.Directory);
-                if (Unusable(file, paths) is { } reason)
+                if (RegistryFilePaths.Unusable(file, paths) is { } reason)
                 {
                     problems.Add(Problem.Warning(new FieldRef(string.Join(", ", bundle.Keys), ""), $"refused to write /{file}: {reason}"));
                     keep.Add(bundle.Directory);
@@ -43,34 +43,9 @@ public static class CaFiles
             {
                 continue;
             }
-            if (Unusable(managed, paths) is { } reason)
-            {
-                problems.Add(Problem.Warning(new FieldRef($"/{managed}", ""), $"left as it is: {reason}"));
-                continue;
-            }
-            desired.Add(new DesiredFile(managed, null));
+            RegistryFilePaths.Release(managed, paths, desired, problems);
         }
         return desired;
-    }
-
-    // Why a CA path cannot be used, or null: a symbolic link on the way, or something other than
-    // a directory or a file where each is expected. Refusing one key never stops the others.
-    private static string? Unusable(string file, HostPaths paths)
-    {
-        try
-        {
-            SafePath.Check(paths, file);
-        }
-        catch (UnsafePathException e)
-        {
-            return e.Message;
-        }
-        var directory = paths.Resolve(Path.GetDirectoryName(file)!);
-        if (File.Exists(directory))
-        {
-            return $"{directory} is a file, not a directory";
-        }
-        return Directory.Exists(paths.Resolve(file)) ? $"{paths.Resolve(file)} is a directory, not a file" : null;
     }
 
     // containers/image reads only the first existing of /etc/containers/certs.d/<h> and

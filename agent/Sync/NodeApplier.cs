@@ -9,10 +9,13 @@ namespace NodeAgent.Sync;
 /// <summary>
 /// Puts rendered files on the node (node-apply.md): write what changed in order, reload the
 /// runtime when its files changed, check it is healthy, and roll back to last-known-good if not.
-/// The same path serves <c>--once</c> and the daemon.
+/// The same path serves <c>--once</c> and the daemon. Without CRI-O (<paramref name="reloadsCrio"/>
+/// false, <c>--runtime containerd</c>) nothing is reloaded: containerd reads hosts.toml on every pull.
 /// </summary>
-public sealed class NodeApplier(HostPaths paths, ILogger logger)
+public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCrio = true)
 {
+    private const string ContainerdReadsEveryPull = "containerd reads hosts.toml on every pull";
+
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
 
     /// <summary>Files whose change needs the runtime to re-read its configuration.</summary>
@@ -53,7 +56,9 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         return SyncOutcome.DryRun;
     }
 
-    // The runtime files as they are and as they would be; every other change is a CA file.
+    private static bool IsHostsFile(string path) => path.StartsWith(HostPaths.ContainerdCertsDirectory + "/", StringComparison.Ordinal);
+
+    // The runtime files as they are and as they would be; every other change is a CA file or a hosts.toml.
     private ImpactInputs ImpactInputsOf(IReadOnlyList<FileChange> changes)
     {
         FileVersions Versions(string path)
@@ -62,8 +67,13 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
             var change = changes.FirstOrDefault(c => c.Path == path);
             return new FileVersions(path, current, change is null ? current : change.After);
         }
+        var others = changes.Where(c => !RuntimeFiles.Contains(c.Path)).Select(c => new FileVersions(c.Path, c.Before, c.After)).ToList();
         return new ImpactInputs(Versions(HostPaths.RegistriesConf), Versions(HostPaths.PolicyJson), Versions(HostPaths.SearchDropIn),
-            [.. changes.Where(c => !RuntimeFiles.Contains(c.Path)).Select(c => new FileVersions(c.Path, c.Before, c.After))]);
+            [.. others.Where(f => !IsHostsFile(f.Path))])
+        {
+            ContainerdFiles = [.. others.Where(f => IsHostsFile(f.Path))],
+            ReloadsCrio = reloadsCrio,
+        };
     }
 
     /// <summary>
@@ -132,7 +142,11 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger)
         var written = $"{effective.Count} file(s) changed";
         var counts = new ReloadCounts();
 
-        if (effective.Any(c => RuntimeFiles.Contains(c.Path)))
+        if (!reloadsCrio)
+        {
+            Log.ReloadSkipped(logger, ContainerdReadsEveryPull);
+        }
+        else if (effective.Any(c => RuntimeFiles.Contains(c.Path)))
         {
             var reload = await ReloadPlan.ResolveAsync(reloadCommand, healthCommand, paths, cancellationToken).ConfigureAwait(false);
             if (reload.ReloadCommand is null)

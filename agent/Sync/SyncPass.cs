@@ -142,18 +142,27 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
         {
             var problems = new List<Problem>();
             var caFiles = CaFiles.Desired(ca, options.CertsTargets, _paths, state, problems);
+            var containerd = options.WritesContainerdFiles
+                ? ContainerdHostsRenderer.Render(new ContainerdInputs
+                {
+                    Rules = result.Rules,
+                    CaFiles = ContainerdFiles.CaPaths(caFiles, ca, options.CertsTargets, _paths),
+                })
+                : new ContainerdRenderResult([], []);
+            problems.AddRange(containerd.Problems);
+            var hostsFiles = ContainerdFiles.Desired(containerd, _paths, state, problems);
             foreach (var problem in problems)
             {
                 report(problem);
             }
-            return [.. caFiles, .. DesiredFiles.From(result)];
+            return DesiredFiles.InOrder(caFiles, hostsFiles, DesiredFiles.From(result, options.WritesCrioFiles));
         }
         var expiry = ca.Bundles.SelectMany(b => b.Certificates).Select(c => (DateTimeOffset?)c.NotAfter).Min();
         var expiryByHost = ca.Bundles.Where(b => b.Certificates.Count > 0)
             .GroupBy(b => b.Directory, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.SelectMany(b => b.Certificates).Min(c => c.NotAfter), StringComparer.Ordinal);
         var renderedHash = RenderedHash(result, ca);
-        var applier = new NodeApplier(_paths, logger);
+        var applier = new NodeApplier(_paths, logger, options.WritesCrioFiles);
         try
         {
             var outcome = dryRunOutput is not null

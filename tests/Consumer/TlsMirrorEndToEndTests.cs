@@ -82,26 +82,8 @@ public sealed class TlsMirrorFixture : IDisposable
     private void WriteManifests(string dir)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Join(dir, "image.yaml"), $"""
-            apiVersion: config.openshift.io/v1
-            kind: Image
-            metadata:
-              name: cluster
-            spec:
-              additionalTrustedCA:
-                name: {ConfigMapName}
-            """);
-        var pem = string.Join('\n', Registry.Pki.CaPem.TrimEnd('\n').Split('\n').Select(line => "    " + line));
-        File.WriteAllText(Path.Join(dir, "ca-configmap.yaml"), $"""
-            apiVersion: v1
-            kind: ConfigMap
-            metadata:
-              name: {ConfigMapName}
-              namespace: openshift-config
-            data:
-              "127.0.0.1..{Registry.Port}": |
-            {pem}
-            """ + "\n");
+        File.WriteAllText(Path.Join(dir, "image.yaml"), Manifests.ImageWithTrustedCa(ConfigMapName));
+        File.WriteAllText(Path.Join(dir, "ca-configmap.yaml"), Manifests.CaConfigMap(ConfigMapName, ($"127.0.0.1..{Registry.Port}", Registry.Pki.CaPem)));
         File.WriteAllText(Path.Join(dir, "idms.yaml"), Manifests.Idms("e2e-digest", $"""
             - source: {Source}
               mirrors:

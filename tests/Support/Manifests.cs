@@ -53,6 +53,28 @@ public static class Manifests
             image: {image}
         """;
 
+    /// <summary>Image/cluster naming <paramref name="configMapName"/> (in openshift-config) as additionalTrustedCA.</summary>
+    public static string ImageWithTrustedCa(string configMapName) => $"""
+        apiVersion: config.openshift.io/v1
+        kind: Image
+        metadata:
+          name: cluster
+        spec:
+          additionalTrustedCA:
+            name: {configMapName}
+        """;
+
+    /// <summary>A CA ConfigMap in openshift-config: each key (<c>host..port</c>) with its PEM as a block scalar.</summary>
+    public static string CaConfigMap(string name, params (string Key, string Pem)[] data) => $"""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: {name}
+          namespace: openshift-config
+        data:
+        {string.Join('\n', data.Select(d => $"  \"{d.Key}\": |\n" + Indent(d.Pem.TrimEnd('\n'), 4)))}
+        """ + "\n";
+
     private static string Indent(string text, int spaces) =>
         string.Join('\n', text.Replace("\r", "", StringComparison.Ordinal).Split('\n').Select(l => l.Length == 0 ? l : new string(' ', spaces) + l));
 }

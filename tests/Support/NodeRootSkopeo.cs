@@ -2,9 +2,11 @@ namespace NodeAgent.Tests.Support;
 
 /// <summary>
 /// Runs skopeo (containers/image) as if a rendered node root were the machine: inside a private
-/// mount namespace, <c>ROOT/etc/containers</c> is bind-mounted over <c>/etc/containers</c> and
-/// <c>ROOT/etc/docker/certs.d</c> over <c>/etc/docker/certs.d</c>, so registries.conf, policy.json
-/// and both certs.d trees are read at their real default paths, exactly as CRI-O reads them. The
+/// mount namespace, <c>ROOT/etc/containers</c> is bind-mounted over <c>/etc/containers</c>,
+/// <c>ROOT/etc/docker/certs.d</c> over <c>/etc/docker/certs.d</c> and <c>ROOT/etc/containerd/certs.d</c>
+/// over <c>/etc/containerd/certs.d</c> (each when the root has it), so registries.conf, policy.json,
+/// both certs.d trees and containerd's hosts.toml files are read at their real default paths,
+/// exactly as CRI-O (or containerd, <see cref="RunProgram"/>) reads them. The
 /// network is the host's (a registry on the host loopback must be reachable), so name resolution
 /// is pinned to loopback instead.
 /// </summary>
@@ -15,8 +17,9 @@ namespace NodeAgent.Tests.Support;
 /// entry appears there as a symbolic link into a recursive bind mount of the real <c>/etc</c>
 /// (symbolic links are copied as they are, so relative ones still resolve), except:</para>
 /// <list type="bullet">
-/// <item><c>containers/</c> and <c>docker/certs.d/</c>: mount points for the rendered root
-/// (<c>/etc/docker</c> holds nothing else; <c>certs.d</c> is absent when the root has none);</item>
+/// <item><c>containers/</c>, <c>docker/certs.d/</c> and <c>containerd/certs.d/</c>: mount points for
+/// the rendered root (<c>/etc/docker</c> and <c>/etc/containerd</c> hold nothing else; each
+/// <c>certs.d</c> is absent when the root has none);</item>
 /// <item><c>resolv.conf</c>: <c>nameserver 127.0.0.1</c>, so a lookup of a source host (tried when
 /// every mirror fails) can never leave the machine; and <c>nsswitch.conf</c>: files, then that
 /// DNS, with no other resolver module.</item>
@@ -43,14 +46,18 @@ public sealed class NodeRootSkopeo : IDisposable
         mount --rbind /var/lib "$scratch/host-var-lib"
         mount --bind "$scratch/etc" /etc
         mount --bind "$scratch/var-lib" /var/lib
-        mount --bind "$root/etc/containers" /etc/containers
-        if [ -d /etc/docker/certs.d ]; then
-          mount --bind "$root/etc/docker/certs.d" /etc/docker/certs.d
-        fi
+        for dir in containers docker/certs.d containerd/certs.d; do
+          if [ -d "/etc/$dir" ] && [ -d "$root/etc/$dir" ]; then
+            mount --bind "$root/etc/$dir" "/etc/$dir"
+          fi
+        done
         exec "$@"
         """;
 
-    private static readonly string[] EtcOverrides = ["containers", "docker", "resolv.conf", "nsswitch.conf"];
+    private static readonly string[] EtcOverrides = ["containers", "docker", "containerd", "resolv.conf", "nsswitch.conf"];
+
+    // Mount points in the view that exist exactly when the root has the directory.
+    private static readonly string[] OptionalMounts = ["etc/docker/certs.d", "etc/containerd/certs.d"];
 
     private static readonly Lazy<string?> LazyUnavailable = new(Probe);
 
@@ -60,7 +67,7 @@ public sealed class NodeRootSkopeo : IDisposable
     public NodeRootSkopeo(string root)
     {
         _root = root;
-        foreach (var dir in new[] { "home", "run", "tmp", "host-etc", "host-var-lib", "etc/containers", "etc/docker", "var-lib/containers", "out" })
+        foreach (var dir in new[] { "home", "run", "tmp", "host-etc", "host-var-lib", "etc/containers", "etc/docker", "etc/containerd", "var-lib/containers", "out" })
         {
             Directory.CreateDirectory(_scratch.File(dir));
         }
@@ -80,18 +87,30 @@ public sealed class NodeRootSkopeo : IDisposable
     public ProcessResult Run(params string[] skopeoArgs)
     {
         var skopeo = SkopeoSandbox.SkopeoPath ?? throw new InvalidOperationException("skopeo is not installed");
-        // /etc/docker/certs.d exists in the view exactly when the root has it.
-        var certsMountPoint = _scratch.File("etc/docker/certs.d");
-        if (Directory.Exists(System.IO.Path.Join(_root, "etc", "docker", "certs.d")))
+        return RunProgram([skopeo, "--debug", "--command-timeout", "20s", .. skopeoArgs], TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Any other client (containerd's <c>ctr</c>) in the same namespace, so it too reads the root's
+    /// <c>etc/containerd/certs.d</c> and the CA files its hosts.toml names at their real paths.
+    /// <paramref name="withoutNetwork"/> adds a network namespace with no interface up: every
+    /// connection fails at once and nothing can leave the machine, not even to loopback.
+    /// </summary>
+    public ProcessResult RunProgram(IReadOnlyList<string> command, TimeSpan timeout, bool withoutNetwork = false)
+    {
+        foreach (var mount in OptionalMounts)
         {
-            Directory.CreateDirectory(certsMountPoint);
+            var mountPoint = _scratch.File(mount);
+            if (Directory.Exists(System.IO.Path.Join(_root, mount)))
+            {
+                Directory.CreateDirectory(mountPoint);
+            }
+            else if (Directory.Exists(mountPoint))
+            {
+                Directory.Delete(mountPoint);
+            }
         }
-        else if (Directory.Exists(certsMountPoint))
-        {
-            Directory.Delete(certsMountPoint);
-        }
-        List<string> args = [skopeo, "--debug", "--command-timeout", "20s", .. skopeoArgs];
-        return InNamespace(_scratch.Path, _root, args, Environment(), TimeSpan.FromSeconds(30));
+        return InNamespace(_scratch.Path, _root, command, Environment(), timeout, withoutNetwork);
     }
 
     public void Dispose()
@@ -108,9 +127,9 @@ public sealed class NodeRootSkopeo : IDisposable
         _scratch.Dispose();
     }
 
-    private static ProcessResult InNamespace(string scratch, string root, IEnumerable<string> command, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout)
+    private static ProcessResult InNamespace(string scratch, string root, IEnumerable<string> command, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout, bool withoutNetwork = false)
     {
-        List<string> args = [.. IsRoot() ? [] : new[] { "--map-root-user" }, "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MountScript, scratch, root, .. command];
+        List<string> args = [.. IsRoot() ? [] : new[] { "--map-root-user" }, .. withoutNetwork ? new[] { "--net" } : [], "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MountScript, scratch, root, .. command];
         return NodeAgentProcess.Execute("unshare", args, environment, timeout);
     }
 

@@ -83,8 +83,7 @@ public sealed class TlsRegistry : IDisposable
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
 
     private readonly TempRoot _scratch;
-    private readonly Process _process;
-    private readonly StringBuilder _log = new();
+    private readonly LoggedProcess _process;
 
     private TlsRegistry(TempRoot scratch, ThrowAwayPki pki, int port)
     {
@@ -120,13 +119,7 @@ public sealed class TlsRegistry : IDisposable
         {
             info.Environment.Remove(name);
         }
-        _process = new Process { StartInfo = info };
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.Start();
-        _process.StandardInput.Close();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = new LoggedProcess(info);
     }
 
     /// <summary><c>NODE_AGENT_DOCKER_REGISTRY</c>, else <c>docker-registry</c> on PATH or in /usr/bin; null when missing.</summary>
@@ -140,16 +133,7 @@ public sealed class TlsRegistry : IDisposable
     public string HostPort => $"127.0.0.1:{Port}";
 
     /// <summary>What the registry has logged so far (for failure messages).</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _process.Log;
 
     public static TlsRegistry Start()
     {
@@ -214,21 +198,7 @@ public sealed class TlsRegistry : IDisposable
         _scratch.Dispose();
     }
 
-    private void Stop()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            _process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-    }
+    private void Stop() => _process.Dispose();
 
     private bool WaitUntilAnswering(out string why)
     {
@@ -249,7 +219,7 @@ public sealed class TlsRegistry : IDisposable
         {
             if (_process.HasExited)
             {
-                _process.WaitForExit();
+                _process.WaitForExit(5000);
                 why = $"exited with {_process.ExitCode}";
                 return false;
             }
@@ -275,18 +245,6 @@ public sealed class TlsRegistry : IDisposable
         }
         why = $"no 200 from GET /v2/ within {StartDeadline.TotalSeconds} s (last: {why})";
         return false;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
     }
 
     private static int FreeLoopbackPort()
