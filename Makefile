@@ -32,6 +32,9 @@ PUBLISH_OBJ := artifacts/publish-$(PUBLISH_RID)
 
 publish: ## self-contained, trimmed, ReadyToRun linux-x64 build: ./dist/publish/linux-x64/node-agent (no .NET runtime needed)
 	@rm -rf $(PUBLISH_DIR)
+	@# The SDK regenerates the publish deps.json only when its own inputs change, not when the
+	@# trimmer keeps a new framework assembly: a stale one omits it and the binary cannot load it.
+	@rm -f $(PUBLISH_OBJ)/obj/NodeAgent/*/NodeAgent.genpublishdeps.cache $(PUBLISH_OBJ)/obj/NodeAgent/*/node-agent.deps.json
 	$(DOTNET) publish agent/NodeAgent.csproj -c $(CONFIG) -r $(PUBLISH_RID) --self-contained true \
 		-p:PublishTrimmed=true -p:PublishReadyToRun=true -p:RunAnalyzers=false \
 		--artifacts-path $(CURDIR)/$(PUBLISH_OBJ) -o $(PUBLISH_DIR) --nologo -v quiet

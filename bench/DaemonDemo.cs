@@ -18,6 +18,8 @@ internal static class DaemonDemo
     private const string Insecure = "staging.corp.example";
     private const string WhileAway = "made-while-away.corp.example";
     private const int DriftBackoffSeconds = 2;
+    private const string NodeName = "worker-1";
+    private const string SoonHost = "soon.corp.example:5000";
 
     public static async Task<int> RunAsync(string root)
     {
@@ -33,9 +35,10 @@ internal static class DaemonDemo
             Directory.Delete(root, recursive: true);
         }
         Say($"fake API server on {cluster.Server.Url} serving examples/; kubeconfig {cluster.Kubeconfig}");
-        Say($"$ NODEAGENT_DriftBackoffSeconds={DriftBackoffSeconds} bin/node-agent --kubeconfig <that kubeconfig> --root {root} --listen 127.0.0.1:0 --reload-command ''");
-        using var daemon = DaemonProcess.Start(["--kubeconfig", cluster.Kubeconfig, "--root", root, "--listen", "127.0.0.1:0", "--reload-command", ""],
-            new Dictionary<string, string> { ["NODEAGENT_DriftBackoffSeconds"] = DriftBackoffSeconds.ToString(CultureInfo.InvariantCulture) });
+        cluster.AddNode(NodeName);
+        Say($"$ NODE_NAME={NodeName} NODEAGENT_DriftBackoffSeconds={DriftBackoffSeconds} bin/node-agent --kubeconfig <that kubeconfig> --root {root} --listen 127.0.0.1:0 --reload-command '' --report-status");
+        using var daemon = DaemonProcess.Start(["--kubeconfig", cluster.Kubeconfig, "--root", root, "--listen", "127.0.0.1:0", "--reload-command", "", "--report-status"],
+            new Dictionary<string, string> { ["NODEAGENT_DriftBackoffSeconds"] = DriftBackoffSeconds.ToString(CultureInfo.InvariantCulture), ["NODE_NAME"] = NodeName });
         var shown = 0;
         void ShowLog()
         {
@@ -78,6 +81,8 @@ internal static class DaemonDemo
         await Task.Delay(300).ConfigureAwait(false);
         ShowLog();
 
+        await ShowStatusAsync(cluster, daemon, root, ShowLog).ConfigureAwait(false);
+
         Say($"$ curl {new Uri(endpoint, "/metrics")} | grep -v '^#'");
         foreach (var line in (await http.GetStringAsync(new Uri(endpoint, "/metrics")).ConfigureAwait(false)).Split('\n').Where(l => l.Length > 0 && l[0] != '#'))
         {
@@ -117,6 +122,29 @@ internal static class DaemonDemo
         Say($"{writes} foreign writes in 5 s; node-agent restored the file {duringFight} time(s) meanwhile and once more {clock.Elapsed.TotalSeconds:0.0} s after the start, when its back-off allowed");
         await Task.Delay(300).ConfigureAwait(false);
         showLog();
+    }
+
+    // --report-status: a CA that expires in 5 days is added, then what a cluster admin sees on the
+    // Node (Events and the annotation) and what `node-agent status` says on the node itself.
+    private static async Task ShowStatusAsync(FakeCluster cluster, DaemonProcess daemon, string root, Action showLog)
+    {
+        var ca = ThrowawayCa.Create("soon-expiring demo CA", TimeSpan.FromDays(6));
+        Say($"a CA that expires in 5 days is added for {SoonHost} to the additionalTrustedCA ConfigMap");
+        var configMap = File.ReadAllText(Path.Join(RepoPaths.Root, "examples", "ca-configmap.yaml")).TrimEnd('\n');
+        cluster.Apply(configMap + $"\n  {SoonHost.Replace(":", "..", StringComparison.Ordinal)}: |\n" + string.Join('\n', ca.Pem.TrimEnd('\n').Split('\n').Select(l => "    " + l)) + "\n");
+        await daemon.WaitForAsync(() => cluster.Events().Any(e => e["reason"]?.GetValue<string>() == "CACertificateExpiring"), "the expiry event").ConfigureAwait(false);
+        await Task.Delay(300).ConfigureAwait(false);
+        showLog();
+        Say($"$ kubectl get events --field-selector involvedObject.name={NodeName}   # as the fake API server stored them");
+        foreach (var item in cluster.Events())
+        {
+            Console.Out.WriteLine($"  {item["type"],-8} {item["reason"],-24} {item["message"]}");
+        }
+        Say($"$ kubectl get node {NodeName} -o jsonpath='{{.metadata.annotations.node-agent\\.io/status}}'");
+        Console.Out.WriteLine("  " + cluster.NodeAnnotations(NodeName)?["node-agent.io/status"]);
+        Say($"$ bin/node-agent status --root {root}");
+        var status = NodeAgentProcess.Run(["status", "--root", root]);
+        Console.Out.Write(string.Concat(status.Stdout.Split('\n').Where(l => l.Length > 0).Select(l => "  " + l + "\n")));
     }
 
     private static int Restores(DaemonProcess daemon) =>

@@ -76,7 +76,10 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
         }
         using var passCancel = new CancellationTokenSource();
         using var graceOnStop = stop.Register(() => passCancel.CancelAfter(StopGrace));
-        var watching = Task.Run(() => watcher.RunAsync(stop), CancellationToken.None);
+        // The watches end with the loop, also when the loop fails: a failure then ends the process
+        // (and systemd or kubelet restarts it) instead of leaving watches running with no one to apply.
+        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var watching = Task.Run(() => watcher.RunAsync(watchStop.Token), CancellationToken.None);
         var watchdog = WatchdogAsync(stop);
         try
         {
@@ -86,6 +89,7 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
         {
             Notify("STOPPING=1");
             metrics.SetReady(false);
+            await watchStop.CancelAsync().ConfigureAwait(false);
             await watching.ConfigureAwait(false);
             await watchdog.ConfigureAwait(false);
             if (endpoints is not null)

@@ -59,7 +59,27 @@ public sealed partial class PublishTests : IDisposable
         var written = DirectorySnapshot.Of(publishedRoot);
         written.Keys.Should().Contain(["etc/containers/registries.conf", "etc/containers/policy.json", "var/lib/node-agent/state.json"]);
         written.Keys.Should().Contain(k => k.EndsWith("/ca.crt", StringComparison.Ordinal), "the example's CA ConfigMap is parsed as X.509");
-        written.Should().Equal(DirectorySnapshot.Of(builtRoot));
+        // status.json records when the pass ran; both say the same apart from the time.
+        const string Status = "var/lib/node-agent/status.json";
+        written.Keys.Should().Contain(Status);
+        written.Where(e => e.Key != Status).Should().Equal(DirectorySnapshot.Of(builtRoot).Where(e => e.Key != Status));
+        Regex.Replace(File.ReadAllText(Path.Join(publishedRoot, Status)), "\"time\": \"[^\"]*\"", "")
+            .Should().Be(Regex.Replace(File.ReadAllText(Path.Join(builtRoot, Status)), "\"time\": \"[^\"]*\"", ""));
+    }
+
+    [Fact]
+    public void Every_assembly_in_the_publish_folder_is_in_its_deps_json()
+    {
+        // The host loads only what deps.json lists: an assembly copied but not listed cannot be
+        // loaded, and the daemon would fail the first time it needs it.
+        var folder = Path.GetDirectoryName(RepoPaths.PublishedBinary)!;
+        var deps = File.ReadAllText(Path.Join(folder, "node-agent.deps.json"));
+        var assemblies = Directory.EnumerateFiles(folder, "*.dll").Select(Path.GetFileName)
+            .Where(name => name!.StartsWith("System.", StringComparison.Ordinal) || name.StartsWith("Microsoft.", StringComparison.Ordinal))
+            .ToList();
+
+        assemblies.Should().NotBeEmpty();
+        assemblies.Should().OnlyContain(name => deps.Contains($"\"{name}\"", StringComparison.Ordinal));
     }
 
     [Fact]
