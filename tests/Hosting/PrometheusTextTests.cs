@@ -184,7 +184,7 @@ public sealed partial class PrometheusTextTests : IDisposable
             typed.Should().Contain(match.Groups["name"].Value, "a TYPE comes before the samples of its family");
         }
         described.Should().BeEquivalentTo(typed);
-        lines.Count(l => !l.StartsWith('#')).Should().Be(5 + 2 + 4 + 7, "sync results, reloads, watch reasons and the single-series families");
+        lines.Count(l => !l.StartsWith('#')).Should().Be(5 + 2 + 4 + 4 + 7, "sync results, reloads, watch reasons, drifted file kinds and the single-series families");
     }
 
     private static string[] Samples(string scrape) =>

@@ -167,6 +167,21 @@ public sealed class DriftTests : IDisposable
     }
 
     [Fact]
+    public async Task A_managed_file_the_render_leaves_alone_is_not_restored()
+    {
+        await ApplyAsync();
+        // A CA key whose value is unusable now: the render keeps the last good ca.crt, neither
+        // writing nor releasing it, so there is nothing to restore it to.
+        _desired.Remove(Ca);
+        Change(Ca, "edit");
+        var result = await ApplyAsync();
+
+        result.Outcome.Should().Be(SyncOutcome.Unchanged);
+        result.Drifted.Should().BeEmpty();
+        File.ReadAllText(_paths.Resolve(Ca)).Should().EndWith("someone else's line\n");
+    }
+
+    [Fact]
     public async Task With_the_daemons_guard_a_file_that_keeps_changing_is_restored_only_as_the_back_off_allows()
     {
         var clock = new ManualClock();
