@@ -30,6 +30,8 @@ public sealed class AgentMetricsTests : IDisposable
         _exporter.Scrape().Should().Be("""
             # HELP node_agent_ca_certificate_earliest_expiry_timestamp_seconds Unix time when the first of the rendered CA certificates expires; absent without CA certificates.
             # TYPE node_agent_ca_certificate_earliest_expiry_timestamp_seconds gauge
+            # HELP node_agent_ca_certificate_expiry_timestamp_seconds Unix time when the first CA certificate for each registry host expires (one series per CA key in the ConfigMaps).
+            # TYPE node_agent_ca_certificate_expiry_timestamp_seconds gauge
             # HELP node_agent_drift_total Managed files found changed by someone else since node-agent wrote them, once per foreign content, by kind of file.
             # TYPE node_agent_drift_total counter
             node_agent_drift_total{file="ca"} 0
@@ -125,6 +127,25 @@ public sealed class AgentMetricsTests : IDisposable
 
         _metrics.Record(new SyncResult(SyncOutcome.Applied), Start.AddMinutes(10));
         Samples(_exporter.Scrape()).Should().Contain("node_agent_last_success_timestamp_seconds 1795349400");
+    }
+
+    [Fact]
+    public void The_CA_expiry_per_host_follows_each_pass_but_not_invalid_input()
+    {
+        var expiry = new Dictionary<string, DateTimeOffset>
+        {
+            ["mirror.example:5000"] = new(2027, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            ["a.example"] = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero),
+        };
+        _metrics.Record(new SyncResult(SyncOutcome.Applied) { CaExpiryByHost = expiry }, Start);
+        _metrics.Record(new SyncResult(SyncOutcome.InvalidInput), Start.AddMinutes(1));
+
+        Samples(_exporter.Scrape()).Where(s => s.StartsWith("node_agent_ca_certificate_expiry", StringComparison.Ordinal)).Should().Equal(
+            "node_agent_ca_certificate_expiry_timestamp_seconds{host=\"a.example\"} 1796083200",
+            "node_agent_ca_certificate_expiry_timestamp_seconds{host=\"mirror.example:5000\"} 1798761600");
+
+        _metrics.Record(new SyncResult(SyncOutcome.Applied), Start.AddMinutes(2));
+        Samples(_exporter.Scrape()).Should().NotContain(s => s.StartsWith("node_agent_ca_certificate_expiry", StringComparison.Ordinal), "no CA files, no series");
     }
 
     [Fact]
