@@ -21,7 +21,7 @@ public sealed record NodeStatus
     /// <summary>SHA-256 of every rendered file (path and bytes, in write order); empty when nothing rendered.</summary>
     [JsonPropertyName("renderedHash")] public string RenderedHash { get; init; } = "";
 
-    /// <summary><c>Kind/name</c> (<c>Kind/namespace/name</c> for ConfigMaps) → generation (resourceVersion for ConfigMaps) of every object the pass saw.</summary>
+    /// <summary><c>Kind/name</c> (<c>Kind/namespace/name</c> for ConfigMaps) → generation (else resourceVersion) of every object the pass saw.</summary>
     [JsonPropertyName("generations")] public SortedDictionary<string, string> Generations { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>The last reload run, in this pass or an earlier one.</summary>
@@ -59,38 +59,31 @@ public sealed record NodeStatus
 
     public static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>The generations of every object in <paramref name="snapshot"/>.</summary>
+    /// <summary>
+    /// The version of every object in <paramref name="snapshot"/>: its generation, or its
+    /// resourceVersion when it has none (ConfigMaps, whose resourceVersion changes with every edit).
+    /// </summary>
     public static SortedDictionary<string, string> GenerationsOf(ClusterSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var seen = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        void Add(KubeObject? item, string kind, bool byResourceVersion = false)
+        IEnumerable<(string Kind, KubeObject? Item)> all =
+        [
+            ("Image", snapshot.Image),
+            ("ClusterVersion", snapshot.ClusterVersion),
+            .. snapshot.ImageContentSourcePolicies.Select(i => ("ImageContentSourcePolicy", (KubeObject?)i)),
+            .. snapshot.ImageDigestMirrorSets.Select(i => ("ImageDigestMirrorSet", (KubeObject?)i)),
+            .. snapshot.ImageTagMirrorSets.Select(i => ("ImageTagMirrorSet", (KubeObject?)i)),
+            .. snapshot.ConfigMaps.Select(i => ("ConfigMap", (KubeObject?)i)),
+        ];
+        foreach (var (kind, item) in all)
         {
             if (item is null)
             {
-                return;
+                continue;
             }
             var key = item.Namespace.Length == 0 ? $"{kind}/{item.Name}" : $"{kind}/{item.Namespace}/{item.Name}";
-            seen[key] = (byResourceVersion ? item.Metadata?.ResourceVersion : item.Metadata?.Generation?.ToString(CultureInfo.InvariantCulture)) ?? "";
-        }
-        Add(snapshot.Image, "Image");
-        Add(snapshot.ClusterVersion, "ClusterVersion");
-        foreach (var item in snapshot.ImageContentSourcePolicies)
-        {
-            Add(item, "ImageContentSourcePolicy");
-        }
-        foreach (var item in snapshot.ImageDigestMirrorSets)
-        {
-            Add(item, "ImageDigestMirrorSet");
-        }
-        foreach (var item in snapshot.ImageTagMirrorSets)
-        {
-            Add(item, "ImageTagMirrorSet");
-        }
-        // ConfigMaps have no generation; their resourceVersion changes with every edit.
-        foreach (var item in snapshot.ConfigMaps)
-        {
-            Add(item, "ConfigMap", byResourceVersion: true);
+            seen[key] = item.Metadata?.Generation?.ToString(CultureInfo.InvariantCulture) ?? item.Metadata?.ResourceVersion ?? "";
         }
         return seen;
     }
