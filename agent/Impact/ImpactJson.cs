@@ -18,22 +18,13 @@ public static class ImpactJson
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
-            json.WriteStartArray("files");
-            foreach (var file in report.Files)
+            Objects(json, "files", report.Files, file =>
             {
-                json.WriteStartObject();
                 json.WriteString("path", file.Path);
                 json.WriteString("change", file.Change);
                 json.WriteString("diff", diff(file));
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            json.WriteStartArray("scopes");
-            foreach (var scope in report.Scopes)
-            {
-                WriteScope(json, scope);
-            }
-            json.WriteEndArray();
+            });
+            Objects(json, "scopes", report.Scopes, scope => WriteScope(json, scope));
             if (report.Search is { } search)
             {
                 json.WriteStartObject("search");
@@ -45,26 +36,18 @@ public static class ImpactJson
             {
                 json.WriteNull("search");
             }
-            json.WriteStartArray("policy");
-            foreach (var policy in report.Policy)
+            Objects(json, "policy", report.Policy, policy =>
             {
-                json.WriteStartObject();
                 json.WriteString("scope", policy.Scope);
                 json.WriteString("before", policy.Before);
                 json.WriteString("after", policy.After);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            json.WriteStartArray("trust");
-            foreach (var trust in report.Trust)
+            });
+            Objects(json, "trust", report.Trust, trust =>
             {
-                json.WriteStartObject();
                 json.WriteString("host", trust.Host);
                 json.WriteString("path", trust.Path);
                 json.WriteString("change", trust.Change);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+            });
             json.WriteStartObject("reload");
             json.WriteBoolean("needed", report.ReloadNeeded);
             Strings(json, "because", report.ReloadBecause);
@@ -90,20 +73,27 @@ public static class ImpactJson
 
     private static void WriteScope(Utf8JsonWriter json, ScopeImpact scope)
     {
-        json.WriteStartObject();
         json.WriteString("scope", scope.Scope);
-        json.WriteStartArray("changes");
-        foreach (var change in scope.Changes)
+        Objects(json, "changes", scope.Changes, change =>
         {
-            json.WriteStartObject();
             json.WriteString("kind", change.Kind);
             json.WriteString("detail", change.Detail);
+        });
+        Pulls(json, "digestPulls", scope.DigestBefore, scope.DigestAfter);
+        Pulls(json, "tagPulls", scope.TagBefore, scope.TagAfter);
+    }
+
+    // An array of objects, each written field by field.
+    private static void Objects<T>(Utf8JsonWriter json, string name, IEnumerable<T> items, Action<T> writeFields)
+    {
+        json.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            json.WriteStartObject();
+            writeFields(item);
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        Pulls(json, "digestPulls", scope.DigestBefore, scope.DigestAfter);
-        Pulls(json, "tagPulls", scope.TagBefore, scope.TagAfter);
-        json.WriteEndObject();
     }
 
     private static void Pulls(Utf8JsonWriter json, string name, PullOrder before, PullOrder after)
