@@ -99,7 +99,7 @@ public sealed class NodeReporter(KubeClient client, string nodeName, ILogger log
     private async Task<bool> PatchAnnotationAsync(string annotation, CancellationToken cancellationToken)
     {
         var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [AnnotationKey] = annotation } } };
-        return await TryAsync("annotation on Node/" + nodeName, () => client.MergePatchAsync(ResourceType.Nodes, nodeName, patch, cancellationToken)).ConfigureAwait(false);
+        return await TryAsync("annotation on Node/" + nodeName, () => client.MergePatchAsync(ResourceType.Nodes, nodeName, patch, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task CreateEventAsync(string type, string reason, string message, CancellationToken cancellationToken)
@@ -122,10 +122,10 @@ public sealed class NodeReporter(KubeClient client, string nodeName, ILogger log
             ["lastTimestamp"] = now,
             ["count"] = 1,
         };
-        await TryAsync($"{type} event {reason}", () => client.CreateAsync(ResourceType.Events("default"), item, cancellationToken)).ConfigureAwait(false);
+        await TryAsync($"{type} event {reason}", () => client.CreateAsync(ResourceType.Events("default"), item, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<bool> TryAsync(string what, Func<Task> write)
+    private async Task<bool> TryAsync(string what, Func<Task> write, CancellationToken cancellationToken)
     {
         try
         {
@@ -136,6 +136,11 @@ public sealed class NodeReporter(KubeClient client, string nodeName, ILogger log
                 Log.StatusPublishRecovered(logger);
             }
             return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: nothing failed, and there is no one left to tell.
+            return false;
         }
         catch (Exception e) when (e is KubeApiException or HttpRequestException or OperationCanceledException or IOException)
         {
