@@ -254,12 +254,10 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
                 Log.CaExpiring(logger, alert.Host, notAfter, alert.DaysLeft);
             }
         }
-        if (reporter is null)
+        if (reporter is not null)
         {
-            return;
+            await reporter.ReportPassAsync(result, snapshot, alerts, cancellationToken).ConfigureAwait(false);
         }
-        await reporter.ReportAsync(result.Outcome, NodeStatus.Of(result, snapshot), cancellationToken).ConfigureAwait(false);
-        await reporter.ReportAsync(alerts, cancellationToken).ConfigureAwait(false);
     }
 
     // What ended the wait: a cluster change, a file change, the timer (a retry or a held-back

@@ -119,11 +119,11 @@ public static class McoForecast
             var previous = Find(old.Mirrors, mirror.Location);
             if (previous is not null && previous.PullFromMirror != mirror.PullFromMirror && mirror.PullFromMirror != MirrorEndpoint.DigestOnly)
             {
-                return $"registry {scope}: mirror {mirror.Location} pull-from-mirror changed from {Shown(previous.PullFromMirror)} to {Shown(mirror.PullFromMirror)}";
+                return $"registry {scope}: mirror {mirror.Location} pull-from-mirror changed from {previous.EffectivePullFromMirror} to {mirror.EffectivePullFromMirror}";
             }
             if (previous is null && mirror.PullFromMirror != MirrorEndpoint.DigestOnly && !entry.MirrorByDigestOnly)
             {
-                return $"registry {scope}: mirror {mirror.Location} was added for tag pulls too (pull-from-mirror {Shown(mirror.PullFromMirror)})";
+                return $"registry {scope}: mirror {mirror.Location} was added for tag pulls too (pull-from-mirror {mirror.EffectivePullFromMirror})";
             }
         }
         return null;
@@ -151,6 +151,4 @@ public static class McoForecast
         mirrors.FirstOrDefault(m => m.Location == location);
 
     private static string Bool(bool value) => value ? "true" : "false";
-
-    private static string Shown(string pullFromMirror) => pullFromMirror.Length == 0 ? "unset" : pullFromMirror;
 }

@@ -101,7 +101,7 @@ public static class PullImpact
             }
             if (previous.PullFromMirror != mirror.PullFromMirror)
             {
-                changes.Add(new ScopeChange("mirror-pull-from-mirror", $"{mirror.Location}: {Shown(previous.PullFromMirror)} → {Shown(mirror.PullFromMirror)}"));
+                changes.Add(new ScopeChange("mirror-pull-from-mirror", $"{mirror.Location}: {previous.EffectivePullFromMirror} → {mirror.EffectivePullFromMirror}"));
             }
             Flag(changes, previous.Insecure, mirror.Insecure, "mirror-insecure", "mirror-verified", mirror.Location);
         }
@@ -146,8 +146,6 @@ public static class PullImpact
 
     private static string Describe(MirrorEndpoint mirror) =>
         mirror.Location + (mirror.PullFromMirror.Length > 0 ? $" ({mirror.PullFromMirror})" : "") + (mirror.Insecure ? " (insecure)" : "");
-
-    private static string Shown(string pullFromMirror) => pullFromMirror.Length == 0 ? "all" : pullFromMirror;
 
     // containers/image keeps the first table of a scope within one file.
     private static Dictionary<string, RegistryEntry> ByScope(IEnumerable<RegistryEntry> registries)

@@ -34,4 +34,7 @@ public sealed record MirrorEndpoint(string Location, bool Insecure, string PullF
     public const string DigestOnly = "digest-only";
     public const string TagOnly = "tag-only";
     public const string All = "all";
+
+    /// <summary>The value as containers/image applies it: unset means <c>all</c>.</summary>
+    public string EffectivePullFromMirror => PullFromMirror.Length == 0 ? All : PullFromMirror;
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Cluster;
 using NodeAgent.Logging;
+using NodeAgent.Resources;
 
 namespace NodeAgent.Sync;
 
@@ -20,6 +21,14 @@ public sealed class NodeReporter(KubeClient client, string nodeName, ILogger log
     private string? _lastAnnotation;
     private string? _lastWarning;
     private bool _failing;
+
+    /// <summary>Everything a pass has to say: its status (<see cref="NodeStatus.Of"/>), then its CA alerts.</summary>
+    public async Task ReportPassAsync(SyncResult result, ClusterSnapshot snapshot, IReadOnlyList<CaExpiryAlert> alerts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        await ReportAsync(result.Outcome, NodeStatus.Of(result, snapshot), cancellationToken).ConfigureAwait(false);
+        await ReportAsync(alerts, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Publishes the annotation when it says something new, and an Event for a pass that did something or failed.</summary>
     public async Task ReportAsync(SyncOutcome outcome, NodeStatus status, CancellationToken cancellationToken)

@@ -39,19 +39,13 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
         var pass = new SyncPass(options, logger, problem => diagnostics.WriteLine(problem.ToString()));
         var dryRun = options.DryRun ? new DryRunOutput(output, diagnostics, Json: options.Output == CommandLine.OutputJson) : null;
         var result = await pass.RunAsync(snapshot, inputProblems, dryRun, cancellationToken).ConfigureAwait(false);
+        // Invalid input in --once writes no status.json, but the cluster still hears about it.
         if (options.ReportStatus && cluster is not null && dryRun is null)
         {
-            await ReportAsync(cluster, snapshot, result, cancellationToken).ConfigureAwait(false);
+            var alerts = new CaExpiryAlerts().Due(result.CaExpiryByHost, DateTimeOffset.UtcNow);
+            await new NodeReporter(cluster, options.NodeName!, logger).ReportPassAsync(result, snapshot, alerts, cancellationToken).ConfigureAwait(false);
         }
         return result.Outcome;
-    }
-
-    // Invalid input in --once writes no status.json, but the cluster still hears about it.
-    private async Task ReportAsync(KubeClient client, ClusterSnapshot snapshot, SyncResult result, CancellationToken cancellationToken)
-    {
-        var reporter = new NodeReporter(client, options.NodeName!, logger);
-        await reporter.ReportAsync(result.Outcome, NodeStatus.Of(result, snapshot), cancellationToken).ConfigureAwait(false);
-        await reporter.ReportAsync(new CaExpiryAlerts().Due(result.CaExpiryByHost, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
     }
 
     private ClusterSnapshot? LoadManifests()
