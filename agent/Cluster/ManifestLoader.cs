@@ -1,12 +1,22 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using NodeAgent.Rendering;
 using NodeAgent.Resources;
 
 namespace NodeAgent.Cluster;
 
 /// <summary>What loading manifests produced: the snapshot, or the reasons it is invalid.</summary>
-public sealed record ManifestLoadResult(ClusterSnapshot Snapshot, IReadOnlyList<string> Errors, IReadOnlyList<string> Ignored);
+public sealed record ManifestLoadResult(ClusterSnapshot Snapshot, IReadOnlyList<string> Errors, IReadOnlyList<string> Ignored)
+{
+    /// <summary>
+    /// Whether the files held any image configuration: Image/cluster, ClusterVersion/version, a
+    /// mirror set, or the managed registry CA. A CA ConfigMap alone configures nothing.
+    /// </summary>
+    public bool HasImageConfiguration(WatchScope scope) =>
+        Snapshot.Image is not null || Snapshot.ClusterVersion is not null || Snapshot.ImageContentSourcePolicies.Count > 0 ||
+        Snapshot.ImageDigestMirrorSets.Count > 0 || Snapshot.ImageTagMirrorSets.Count > 0 ||
+        Snapshot.ConfigMaps.Any(c => $"{c.Namespace}/{c.Name}" == scope.ManagedCaConfigMap);
+}
 
 /// <summary>
 /// <c>--manifests PATH</c>: reads a file or a directory tree of YAML (multi-document) and JSON
@@ -18,6 +28,7 @@ public sealed class ManifestLoader
     private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
 
     private readonly ManifestLimits _limits;
+    private readonly WatchScope _scope;
     private readonly List<string> _errors = [];
     private readonly List<string> _ignored = [];
     private readonly Dictionary<(WatchedKind, string, string), string> _seen = [];
@@ -27,16 +38,25 @@ public sealed class ManifestLoader
     private readonly List<ImageDigestMirrorSet> _idmss = [];
     private readonly List<ImageTagMirrorSet> _itmss = [];
     private readonly List<ConfigMap> _configMaps = [];
+    private readonly List<(ConfigMap ConfigMap, string NameAt)> _caConfigMaps = [];
+    private readonly List<(ConfigMap ConfigMap, string NameAt)> _unnamespaced = [];
+    private string _trustedCaNameAt = "";
 
-    private ManifestLoader(ManifestLimits limits) => _limits = limits;
-
-    public static ManifestLoadResult Load(string path, ManifestLimits limits)
+    private ManifestLoader(ManifestLimits limits, WatchScope scope)
     {
-        var loader = new ManifestLoader(limits);
+        _limits = limits;
+        _scope = scope;
+    }
+
+    /// <summary>Loads <paramref name="path"/>; <paramref name="scope"/> says which ConfigMaps hold CAs.</summary>
+    public static ManifestLoadResult Load(string path, ManifestLimits limits, WatchScope scope)
+    {
+        var loader = new ManifestLoader(limits, scope);
         foreach (var file in Files(path, loader._errors))
         {
             loader.LoadFile(file);
         }
+        loader.CheckTrustedCaReference();
         var snapshot = new ClusterSnapshot
         {
             Image = loader._image,
@@ -110,9 +130,10 @@ public sealed class ManifestLoader
             {
                 text = text[1..];
             }
-            foreach (var document in Parse(file, text))
+            var documents = Parse(file, text, bytes);
+            for (var i = 0; i < documents.Count; i++)
             {
-                AddDocument(file, document);
+                AddDocument(new Place(file, i, documents.Count, documents[i].Lines), documents[i]);
             }
         }
         catch (ManifestException e)
@@ -133,60 +154,23 @@ public sealed class ManifestLoader
         }
     }
 
-    private IEnumerable<YamlDocument> Parse(string file, string text)
+    private IReadOnlyList<YamlDocument> Parse(string file, string text, byte[] bytes) =>
+        file.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? JsonManifestReader.Read(file, bytes.AsSpan(bytes.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0), _limits)
+            : YamlToJson.Read(file, text, _limits);
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>Where a problem is: file and line, and in a file of several documents, which one.</summary>
+    private sealed record Place(string File, int DocumentIndex, int DocumentCount, SourceLines Lines)
     {
-        if (!file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-        {
-            return YamlToJson.Read(file, text, _limits);
-        }
-        try
-        {
-            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = _limits.MaxDepth });
-            // A file holding only null is an empty document, as in YAML.
-            return document.RootElement.ValueKind == JsonValueKind.Null ? [] : [new YamlDocument(ToNode(file, document.RootElement), 1)];
-        }
-        catch (JsonException e)
-        {
-            var line = (e.LineNumber ?? 0) + 1;
-            var reason = e.Message.Contains("maximum configured depth", StringComparison.Ordinal)
-                ? $"JSON nested deeper than {_limits.MaxDepth} levels (MaxYamlDepth)"
-                : $"invalid JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}";
-            throw new ManifestException($"{file}:{line}", reason);
-        }
+        public string At(int? line, int fallback) =>
+            $"{File}:{line ?? fallback}{(DocumentCount > 1 ? $" (document {DocumentIndex + 1})" : "")}";
     }
 
-    // JsonDocument keeps duplicate keys, where JsonNode would throw on first access; building the
-    // nodes here turns a duplicate into invalid input, as it is for YAML.
-    private static JsonNode ToNode(string file, JsonElement element)
+    private void AddDocument(Place place, YamlDocument document)
     {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var obj = new JsonObject();
-                foreach (var property in element.EnumerateObject())
-                {
-                    if (obj.ContainsKey(property.Name))
-                    {
-                        throw new ManifestException($"{file}:1", $"duplicate key \"{property.Name}\"");
-                    }
-                    obj[property.Name] = property.Value.ValueKind == JsonValueKind.Null ? null : ToNode(file, property.Value);
-                }
-                return obj;
-            case JsonValueKind.Array:
-                var array = new JsonArray();
-                foreach (var item in element.EnumerateArray())
-                {
-                    array.Add(item.ValueKind == JsonValueKind.Null ? null : ToNode(file, item));
-                }
-                return array;
-            default:
-                return JsonValue.Create(element.Clone())!;
-        }
-    }
-
-    private void AddDocument(string file, YamlDocument document)
-    {
-        var location = $"{file}:{document.Line}";
+        var location = place.At(document.Line, document.Line);
         if (document.Node is not JsonObject obj)
         {
             throw new ManifestException(location, "a manifest document must be an object (a Kubernetes object or a List)");
@@ -197,70 +181,169 @@ public sealed class ManifestLoader
             var listApiVersion = obj["apiVersion"] is JsonValue a && a.TryGetValue<string>(out var av) ? av : null;
             for (var i = 0; i < items.Count; i++)
             {
+                var itemLine = items[i] is { } node ? place.Lines.ContainerLine(node) ?? document.Line : document.Line;
                 if (items[i] is not JsonObject item)
                 {
-                    throw new ManifestException(location, $"items[{i}]: expected an object");
+                    throw new ManifestException(place.At(itemLine, document.Line), $"items[{i}]: expected an object");
                 }
                 ObjectDecoder.TakeTypeFromList(item, listApiVersion, kind);
-                AddObject($"{location}: items[{i}]", item);
+                AddObject(place, itemLine, $"items[{i}]: ", item);
             }
             return;
         }
-        AddObject(location, obj);
+        AddObject(place, document.Line, "", obj);
     }
 
-    private void AddObject(string location, JsonObject obj)
+    private void AddObject(Place place, int objectLine, string prefix, JsonObject obj)
     {
-        var kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var ks) ? ks : null;
+        var lines = place.Lines;
+        var kindNode = obj["kind"];
+        var kind = kindNode is JsonValue k && k.TryGetValue<string>(out var ks) ? ks : null;
         var apiVersion = obj["apiVersion"] is JsonValue a && a.TryGetValue<string>(out var avs) ? avs : null;
-        var watched = ObjectDecoder.Classify(apiVersion, kind);
-        if (watched is null)
+        var metadata = obj["metadata"] as JsonObject;
+        var name = metadata?["name"] is JsonValue n && n.TryGetValue<string>(out var ns0) ? ns0 : null;
+        var subject = name is null ? kind ?? "(no kind)" : kind is null ? $"object {GoQuote.Quote(name)}" : $"{kind}/{name}";
+        switch (KnownKinds.Identify(apiVersion, kind, kindPresent: kindNode is not null))
         {
-            _ignored.Add($"{location}: {apiVersion ?? "(no apiVersion)"} {kind ?? "(no kind)"} is not read by node-agent");
+            case KindIdentity.NearMiss miss:
+                _errors.Add($"{place.At(lines.KeyLine(obj, miss.Field), objectLine)}: {prefix}{subject}: {miss.Field}: {miss.Message}");
+                return;
+            case KindIdentity.Other:
+                _ignored.Add($"{place.At(objectLine, objectLine)}: {prefix}{apiVersion ?? "(no apiVersion)"} {kind ?? "(no kind)"} is not read by node-agent");
+                return;
+        }
+        var watched = KnownKinds.Find(apiVersion, kind)!.Watched;
+        if (IgnoredSingleton(watched, name, metadata, place, objectLine, prefix, kind!))
+        {
             return;
         }
-        var name = (obj["metadata"] as JsonObject)?["name"] is JsonValue n && n.TryGetValue<string>(out var ns0) ? ns0 : null;
-        if (IgnoredSingleton(watched.Value, name, location, kind))
+        var strict = StrictFields.Check(obj, KindSchemas.For(watched), lines);
+        if (strict.Count > 0)
         {
+            foreach (var problem in strict)
+            {
+                _errors.Add($"{place.At(problem.Line, objectLine)}: {prefix}{subject}: {problem.Path}: {problem.Message}");
+            }
             return;
         }
         KubeObject decoded;
-        var subject = name is null ? kind : $"{kind}/{name}";
         try
         {
-            decoded = ObjectDecoder.Decode(watched.Value, obj);
+            decoded = ObjectDecoder.Decode(watched, obj);
         }
         catch (ObjectDecodeException e)
         {
-            _errors.Add($"{location}: {subject}: {(e.Field.Length > 0 ? e.Field + ": " : "")}{e.Message}");
+            var line = ObjectDecoder.LineOf(obj, e.Field, lines);
+            _errors.Add($"{place.At(line, objectLine)}: {prefix}{subject}: {(e.Field.Length > 0 ? e.Field + ": " : "")}{e.Message}");
             return;
         }
+        var location = $"{place.At(objectLine, objectLine)}: {prefix}".TrimEnd(' ', ':');
         if (decoded.Name.Length == 0)
         {
             _errors.Add($"{location}: {kind}: metadata.name: required");
             return;
         }
-        var ns = watched == WatchedKind.ConfigMap ? decoded.Namespace : "";
-        if (_seen.TryGetValue((watched.Value, ns, decoded.Name), out var first))
+        string MetadataField(string key) => $"{place.At(metadata is null ? null : lines.KeyLine(metadata, key), objectLine)}: {prefix}";
+        if (decoded is ConfigMap configMap)
         {
-            _errors.Add($"{location}: {kind}/{(ns.Length > 0 ? ns + "/" : "")}{decoded.Name} is defined twice, here and in {first}");
+            AddConfigMap(configMap, location, MetadataField("name"), MetadataField("namespace"));
             return;
         }
-        _seen[(watched.Value, ns, decoded.Name)] = location;
+        if (!Remember(watched, "", decoded.Name, location, kind!))
+        {
+            return;
+        }
         switch (decoded)
         {
-            case ImageConfig image: _image = image; break;
+            case ImageConfig image:
+                _image = image;
+                var trustedCa = (obj["spec"] as JsonObject)?["additionalTrustedCA"] as JsonObject;
+                _trustedCaNameAt = place.At(trustedCa is null ? null : lines.KeyLine(trustedCa, "name"), objectLine);
+                break;
             case ClusterVersion version: _clusterVersion = version; break;
             case ImageContentSourcePolicy icsp: _icsps.Add(icsp); break;
             case ImageDigestMirrorSet idms: _idmss.Add(idms); break;
             case ImageTagMirrorSet itms: _itmss.Add(itms); break;
-            case ConfigMap configMap: _configMaps.Add(configMap); break;
+        }
+    }
+
+    // False (and an error) when the object was defined before.
+    private bool Remember(WatchedKind watched, string ns, string name, string location, string kind)
+    {
+        if (_seen.TryGetValue((watched, ns, name), out var first))
+        {
+            _errors.Add($"{location}: {kind}/{(ns.Length > 0 ? ns + "/" : "")}{name} is defined twice, here and in {first}");
+            return false;
+        }
+        _seen[(watched, ns, name)] = location;
+        return true;
+    }
+
+    // Only ConfigMaps node-agent can read CAs from are kept: those in CaNamespace and the managed
+    // registry CA. One in a namespace a slip away from either is invalid input; others are ignored.
+    private void AddConfigMap(ConfigMap configMap, string location, string nameAt, string namespaceAt)
+    {
+        var ns = configMap.Namespace;
+        var subject = $"ConfigMap/{(ns.Length > 0 ? ns + "/" : "")}{configMap.Name}";
+        var managed = ManagedCa();
+        var namespaces = managed is null ? [_scope.CaNamespace] : new[] { _scope.CaNamespace, managed.Value.Namespace };
+        if (ns == _scope.CaNamespace || (managed is { } m && ns == m.Namespace && configMap.Name == m.Name))
+        {
+            if (Remember(WatchedKind.ConfigMap, ns, configMap.Name, location, "ConfigMap"))
+            {
+                _configMaps.Add(configMap);
+                _caConfigMaps.Add((configMap, nameAt));
+            }
+            return;
+        }
+        if (ns.Length > 0 && NearMiss.Closest(ns, namespaces) is { } wanted && wanted != ns)
+        {
+            _errors.Add($"{namespaceAt}{subject}: metadata.namespace: {GoQuote.Quote(ns)} is not a namespace node-agent reads CAs from; did you mean {GoQuote.Quote(wanted)}?");
+            return;
+        }
+        if (managed is { } mc && ns == mc.Namespace && NearMiss.IsNearMiss(configMap.Name, mc.Name))
+        {
+            _errors.Add($"{nameAt}{subject}: metadata.name: {GoQuote.Quote(configMap.Name)} is not read: the registry CA ConfigMap in {mc.Namespace} is {GoQuote.Quote(mc.Name)} (ManagedCaConfigMap); did you mean {GoQuote.Quote(mc.Name)}?");
+            return;
+        }
+        if (ns.Length == 0)
+        {
+            _unnamespaced.Add((configMap, nameAt));
+        }
+        _ignored.Add($"{location}: {subject} is ignored: CAs are read from ConfigMaps in {string.Join(" and ", namespaces)} only");
+    }
+
+    private (string Namespace, string Name)? ManagedCa()
+    {
+        var slash = _scope.ManagedCaConfigMap.IndexOf('/', StringComparison.Ordinal);
+        return slash <= 0 ? null : (_scope.ManagedCaConfigMap[..slash], _scope.ManagedCaConfigMap[(slash + 1)..]);
+    }
+
+    // The ConfigMap Image/cluster names must exist under that name in CaNamespace; a near miss of
+    // it there, or the right name without a namespace, would silently drop every CA.
+    private void CheckTrustedCaReference()
+    {
+        var wanted = _image?.Spec?.AdditionalTrustedCA?.Name;
+        if (string.IsNullOrEmpty(wanted) || _configMaps.Any(c => c.Namespace == _scope.CaNamespace && c.Name == wanted))
+        {
+            return;
+        }
+        foreach (var (configMap, nameAt) in _caConfigMaps.Where(c => c.ConfigMap.Namespace == _scope.CaNamespace && NearMiss.IsNearMiss(c.ConfigMap.Name, wanted)))
+        {
+            _errors.Add($"{nameAt}ConfigMap/{configMap.Namespace}/{configMap.Name}: metadata.name: Image/cluster spec.additionalTrustedCA.name is {GoQuote.Quote(wanted)} ({_trustedCaNameAt}), " +
+                $"so this ConfigMap's CAs would not be installed; did you mean {GoQuote.Quote(wanted)}? (the two names must be the same)");
+        }
+        foreach (var (configMap, nameAt) in _unnamespaced.Where(c => c.ConfigMap.Name == wanted))
+        {
+            _errors.Add($"{nameAt}ConfigMap/{configMap.Name}: metadata.namespace: missing; Image/cluster spec.additionalTrustedCA.name {GoQuote.Quote(wanted)} ({_trustedCaNameAt}) " +
+                $"is read from namespace {GoQuote.Quote(_scope.CaNamespace)}; did you mean namespace: {_scope.CaNamespace}?");
         }
     }
 
     // Only the singletons MCO reads count: Image "cluster" and ClusterVersion "version". Others are
-    // ignored before decoding, so a broken object that would be ignored cannot fail the load.
-    private bool IgnoredSingleton(WatchedKind kind, string? name, string location, string? kindName)
+    // ignored before decoding, so a broken object that would be ignored cannot fail the load; a
+    // name a slip away from the one read ("Cluster", "cluster ") is invalid input.
+    private bool IgnoredSingleton(WatchedKind kind, string? name, JsonObject? metadata, Place place, int objectLine, string prefix, string kindName)
     {
         var wanted = kind switch
         {
@@ -272,7 +355,13 @@ public sealed class ManifestLoader
         {
             return false;
         }
-        _ignored.Add($"{location}: {kindName}/{name} is ignored: only the object named \"{wanted}\" is read");
+        if (NearMiss.IsNearMiss(name, wanted))
+        {
+            var line = metadata is null ? null : place.Lines.KeyLine(metadata, "name");
+            _errors.Add($"{place.At(line, objectLine)}: {prefix}{kindName}/{name}: metadata.name: only the {kindName} named {GoQuote.Quote(wanted)} is read, and {GoQuote.Quote(name)} would be ignored; did you mean {GoQuote.Quote(wanted)}?");
+            return true;
+        }
+        _ignored.Add($"{place.At(objectLine, objectLine)}: {prefix}{kindName}/{name} is ignored: only the object named \"{wanted}\" is read");
         return true;
     }
 }

@@ -23,31 +23,6 @@ public enum WatchedKind
 /// </summary>
 public static partial class ObjectDecoder
 {
-    private const string ConfigGroup = "config.openshift.io";
-    private const string OperatorGroup = "operator.openshift.io";
-
-    /// <summary>The watched kind of an object from its apiVersion (any version of the group) and kind.</summary>
-    public static WatchedKind? Classify(string? apiVersion, string? kind)
-    {
-        if (apiVersion is null)
-        {
-            return null;
-        }
-        // The core group has one version and no group part: "v1".
-        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
-        var group = slash < 0 ? (apiVersion == "v1" ? "" : "(none)") : apiVersion[..slash];
-        return (group, kind) switch
-        {
-            (ConfigGroup, "Image") => WatchedKind.Image,
-            (ConfigGroup, "ClusterVersion") => WatchedKind.ClusterVersion,
-            (ConfigGroup, "ImageDigestMirrorSet") => WatchedKind.ImageDigestMirrorSet,
-            (ConfigGroup, "ImageTagMirrorSet") => WatchedKind.ImageTagMirrorSet,
-            (OperatorGroup, "ImageContentSourcePolicy") => WatchedKind.ImageContentSourcePolicy,
-            ("", "ConfigMap") => WatchedKind.ConfigMap,
-            _ => null,
-        };
-    }
-
     /// <summary>
     /// Items of a typed list (<c>ImageDigestMirrorSetList</c>, as the API server returns it) may
     /// leave out apiVersion and kind; like apimachinery, they take them from the list. Items of a
@@ -163,6 +138,36 @@ public static partial class ObjectDecoder
 
     private static string Truncate(string s) =>
         Rendering.GoQuote.Quote(s.Length > 80 ? s[..80] + "…" : s);
+
+    /// <summary>
+    /// The line of the field at <paramref name="path"/> (System.Text.Json's path syntax), else of
+    /// the nearest enclosing field whose line is known.
+    /// </summary>
+    public static int? LineOf(JsonObject root, string path, SourceLines lines)
+    {
+        JsonNode? node = root;
+        var line = lines.ContainerLine(root);
+        foreach (Match step in PathStep().Matches(path))
+        {
+            if (step.Groups["index"].Success)
+            {
+                var index = int.Parse(step.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                node = node is JsonArray array && index < array.Count ? array[index] : null;
+                line = node is null ? line : lines.ContainerLine(node) ?? line;
+            }
+            else
+            {
+                var name = step.Groups["quoted"].Success ? step.Groups["quoted"].Value : step.Groups["name"].Value;
+                if (node is not JsonObject obj || !obj.TryGetPropertyValue(name, out var child))
+                {
+                    break;
+                }
+                line = lines.KeyLine(obj, name) ?? line;
+                node = child;
+            }
+        }
+        return line;
+    }
 
     // Walks "spec.imageDigestMirrors[0].source" (System.Text.Json's path syntax) through the node.
     private static JsonNode? Find(JsonNode? node, string path)

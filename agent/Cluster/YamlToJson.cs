@@ -6,8 +6,8 @@ using YamlDotNet.Core.Events;
 
 namespace NodeAgent.Cluster;
 
-/// <summary>One YAML document as JSON, with the line it starts on.</summary>
-public sealed record YamlDocument(JsonNode Node, int Line);
+/// <summary>One manifest document as JSON, with the line it starts on and the lines of its parts.</summary>
+public sealed record YamlDocument(JsonNode Node, int Line, SourceLines Lines);
 
 /// <summary>
 /// Reads multi-document YAML into JSON nodes from the parser's events, so depth and alias
@@ -19,6 +19,7 @@ public sealed partial class YamlToJson
     private readonly string _file;
     private readonly ManifestLimits _limits;
     private readonly Dictionary<string, Built> _anchors = new(StringComparer.Ordinal);
+    private SourceLines _lines = new();
     private int _nodes;
     private long _chars;
 
@@ -35,6 +36,11 @@ public sealed partial class YamlToJson
         {
             return reader.ReadStream(new Parser(new StringReader(text)));
         }
+        catch (YamlException e) when (e.Message.Contains("tab", StringComparison.Ordinal) && TabIndentedLine(text, (int)e.Start.Line) is { } tabLine)
+        {
+            // The scanner reports a tab used as indentation at the mapping it is in (often line 1).
+            throw new ManifestException($"{file}:{tabLine}", "invalid YAML: a tab is used as indentation; YAML indents with spaces only");
+        }
         catch (YamlException e)
         {
             throw new ManifestException($"{file}:{e.Start.Line}", $"invalid YAML: {FirstLine(e.Message)}");
@@ -48,11 +54,12 @@ public sealed partial class YamlToJson
         while (parser.TryConsume<DocumentStart>(out var start))
         {
             _anchors.Clear();
+            _lines = new SourceLines();
             var node = ReadNode(parser, 0).Node;
             parser.Consume<DocumentEnd>();
             if (node is not null)
             {
-                documents.Add(new YamlDocument(node, (int)start.Start.Line));
+                documents.Add(new YamlDocument(node, (int)start.Start.Line, _lines));
             }
         }
         parser.Consume<StreamEnd>();
@@ -117,6 +124,7 @@ public sealed partial class YamlToJson
     private Built ReadSequence(IParser parser, int depth, long line)
     {
         var array = new JsonArray();
+        _lines.AddContainer(array, (int)line);
         var size = 1;
         var height = 0;
         long chars = 0;
@@ -135,6 +143,7 @@ public sealed partial class YamlToJson
     private Built ReadMapping(IParser parser, int depth, long line)
     {
         var obj = new JsonObject();
+        _lines.AddContainer(obj, (int)line);
         var size = 1;
         var height = 0;
         long chars = 0;
@@ -153,6 +162,7 @@ public sealed partial class YamlToJson
                 throw new ManifestException($"{_file}:{keyLine}", $"duplicate key \"{name}\"");
             }
             obj[name] = value.Node;
+            _lines.AddKey(obj, name, (int)keyLine);
             size += keySize + value.Size;
             chars += name.Length + value.Chars;
             height = Math.Max(height, value.Height);
@@ -235,6 +245,21 @@ public sealed partial class YamlToJson
             return JsonValue.Create(number);
         }
         return JsonValue.Create(value);
+    }
+
+    // The first line at or after `from` whose indentation holds a tab.
+    private static int? TabIndentedLine(string text, int from)
+    {
+        var lines = text.Split('\n');
+        for (var i = Math.Max(from, 1) - 1; i < lines.Length; i++)
+        {
+            var indentation = lines[i][..(lines[i].Length - lines[i].TrimStart(' ', '\t').Length)];
+            if (indentation.Contains('\t', StringComparison.Ordinal) && lines[i].Trim().Length > 0)
+            {
+                return i + 1;
+            }
+        }
+        return null;
     }
 
     private static string FirstLine(string message)

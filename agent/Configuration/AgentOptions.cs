@@ -92,6 +92,7 @@ public sealed record AgentOptions
     public bool Once { get; init; }
     public string? Manifests { get; init; }
     public bool DryRun { get; init; }
+    public bool AllowEmpty { get; init; }
     public string Output { get; init; } = CommandLine.OutputText;
     public string? ConfigFile { get; init; }
 }

@@ -24,6 +24,13 @@ public sealed record CommandLine(
     /// <summary><c>--probe</c>: <c>explain</c> connects to every endpoint it would contact.</summary>
     public bool Probe { get; init; }
 
+    /// <summary>
+    /// <c>--allow-empty</c>: <c>--once --manifests</c> renders even when PATH holds no image
+    /// configuration object. Without it such a PATH is invalid input: a wrong or empty directory
+    /// must never strip a node's mirrors and CAs.
+    /// </summary>
+    public bool AllowEmpty { get; init; }
+
     /// <summary><c>--output text|json</c>: the form of what a command prints on stdout. Default text.</summary>
     public string Output { get; init; } = OutputText;
 
@@ -58,6 +65,9 @@ public sealed record CommandLine(
         Options:
           --manifests PATH        file or directory (recursive) of *.yaml, *.yml, *.json manifests;
                                   multi-document YAML and kind: List are read
+          --allow-empty           with --manifests: render even when PATH holds no image
+                                  configuration object (then the base files); without it such a
+                                  PATH is invalid input (exit 2), so a wrong path never strips a node
           --root DIR              host root; every path read or written is below it (default /)
           --release-image REF     release image for payload protection (overrides ClusterVersion)
           --reload-command CMD    run with /bin/sh -c after registries.conf, policy.json or the
@@ -120,7 +130,7 @@ public sealed record CommandLine(
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        bool once = false, dryRun = false, help = false, version = false, probe = false;
+        bool once = false, dryRun = false, help = false, version = false, probe = false, allowEmpty = false;
         string? manifests = null, configFile = null, image = null;
         var output = OutputText;
         var command = args.Count > 0 && args[0] is ExplainCommand or StatusCommand ? args[0] : null;
@@ -147,6 +157,7 @@ public sealed record CommandLine(
             {
                 case "--once": once = Flag(arg, inlineValue); break;
                 case "--dry-run": dryRun = Flag(arg, inlineValue); break;
+                case "--allow-empty": allowEmpty = Flag(arg, inlineValue); break;
                 case "-h" or "--help": help = true; break;
                 case "--version": version = true; break;
                 case "--manifests": manifests = Value(args, ref i, arg, inlineValue); break;
@@ -185,6 +196,7 @@ public sealed record CommandLine(
             Image = image,
             Probe = probe,
             Output = output,
+            AllowEmpty = allowEmpty,
         };
     }
 

@@ -93,6 +93,7 @@ public static class OptionsLoader
             Once = commandLine.Once,
             Manifests = commandLine.Manifests,
             DryRun = commandLine.DryRun,
+            AllowEmpty = commandLine.AllowEmpty,
             Output = commandLine.Output,
             ConfigFile = commandLine.ConfigFile,
         };
@@ -291,6 +292,10 @@ public static class OptionsLoader
         if (options.Manifests is not null && !options.Once)
         {
             throw new UsageException("--manifests works with --once (the daemon reads the API server)");
+        }
+        if (options.AllowEmpty && options.Manifests is null)
+        {
+            throw new UsageException("--allow-empty works with --once --manifests (an empty list from the API server is real and always rendered)");
         }
     }
 }

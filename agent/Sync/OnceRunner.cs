@@ -50,7 +50,8 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
 
     private ClusterSnapshot? LoadManifests()
     {
-        var loaded = ManifestLoader.Load(options.Manifests!, new ManifestLimits(options.MaxManifestBytes, options.MaxYamlDepth));
+        var scope = new WatchScope(options.CaNamespace, options.ManagedCaConfigMap);
+        var loaded = ManifestLoader.Load(options.Manifests!, new ManifestLimits(options.MaxManifestBytes, options.MaxYamlDepth), scope);
         foreach (var ignored in loaded.Ignored)
         {
             Log.ManifestIgnored(logger, ignored);
@@ -61,6 +62,15 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
             {
                 diagnostics.WriteLine($"error: {error}");
             }
+            return null;
+        }
+        // An empty or wrong directory renders the base files, which removes every mirror, CA and
+        // the search drop-in from the node: only on request.
+        if (!options.AllowEmpty && !loaded.HasImageConfiguration(scope))
+        {
+            var ignored = loaded.Ignored.Count == 0 ? "" : $" ({loaded.Ignored.Count} other object{(loaded.Ignored.Count == 1 ? " was" : "s were")} ignored)";
+            diagnostics.WriteLine($"error: no image configuration objects in {options.Manifests}{ignored}: none of Image/cluster, ClusterVersion/version, " +
+                "ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet; --allow-empty renders the base files");
             return null;
         }
         LogLoaded(loaded.Snapshot, options.Manifests!);
