@@ -88,6 +88,7 @@ public sealed class JsonManifestReader
                 _lines.AddContainer(array, Line(json.TokenStartIndex));
                 while (json.Read() && json.TokenType != JsonTokenType.EndArray)
                 {
+                    _lines.AddItem(array, Line(json.TokenStartIndex));
                     array.Add(ReadValue(ref json));
                 }
                 return array;

@@ -104,7 +104,12 @@ public static class KnownKinds
             return (null, null);
         }
         var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        if (slash < 0)
+        {
+            // A dotted name without a slash is a group whose version was left off ("config.openshift.io").
+            return apiVersion.Contains('.', StringComparison.Ordinal) ? (apiVersion, null) : ("", apiVersion);
+        }
+        return (apiVersion[..slash], apiVersion[(slash + 1)..]);
     }
 
     private static string Quote(string s) => Rendering.GoQuote.Quote(s);

@@ -181,7 +181,7 @@ public sealed class ManifestLoader
             var listApiVersion = obj["apiVersion"] is JsonValue a && a.TryGetValue<string>(out var av) ? av : null;
             for (var i = 0; i < items.Count; i++)
             {
-                var itemLine = items[i] is { } node ? place.Lines.ContainerLine(node) ?? document.Line : document.Line;
+                var itemLine = place.Lines.ItemLine(items, i) ?? document.Line;
                 if (items[i] is not JsonObject item)
                 {
                     throw new ManifestException(place.At(itemLine, document.Line), $"items[{i}]: expected an object");
@@ -217,28 +217,30 @@ public sealed class ManifestLoader
         {
             return;
         }
-        var strict = StrictFields.Check(obj, KindSchemas.For(watched), lines);
-        if (strict.Count > 0)
-        {
-            foreach (var problem in strict)
-            {
-                _errors.Add($"{place.At(problem.Line, objectLine)}: {prefix}{subject}: {problem.Path}: {problem.Message}");
-            }
-            return;
-        }
-        KubeObject decoded;
+        // Both checks run, so every problem of the object is reported at once; where both find
+        // the same field wrong, the decoder's message (which knows the exact type) is kept.
+        var problems = StrictFields.Check(obj, KindSchemas.For(watched), lines).ToList();
+        KubeObject? decoded = null;
         try
         {
             decoded = ObjectDecoder.Decode(watched, obj);
         }
         catch (ObjectDecodeException e)
         {
-            var line = ObjectDecoder.LineOf(obj, e.Field, lines);
-            _errors.Add($"{place.At(line, objectLine)}: {prefix}{subject}: {(e.Field.Length > 0 ? e.Field + ": " : "")}{e.Message}");
+            problems.RemoveAll(p => p.Path == e.Field || p.Path.StartsWith(e.Field + ".", StringComparison.Ordinal) || p.Path.StartsWith(e.Field + "[", StringComparison.Ordinal));
+            problems.Add(new FieldProblem(e.Field, ObjectDecoder.LineOf(obj, e.Field, lines), e.Message));
+        }
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems.OrderBy(p => p.Line ?? 0))
+            {
+                var field = problem.Path.Length > 0 ? problem.Path + ": " : "";
+                _errors.Add($"{place.At(problem.Line, objectLine)}: {prefix}{subject}: {field}{problem.Message}");
+            }
             return;
         }
         var location = $"{place.At(objectLine, objectLine)}: {prefix}".TrimEnd(' ', ':');
-        if (decoded.Name.Length == 0)
+        if (decoded!.Name.Length == 0)
         {
             _errors.Add($"{location}: {kind}: metadata.name: required");
             return;

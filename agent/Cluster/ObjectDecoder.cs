@@ -152,8 +152,12 @@ public static partial class ObjectDecoder
             if (step.Groups["index"].Success)
             {
                 var index = int.Parse(step.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture);
-                node = node is JsonArray array && index < array.Count ? array[index] : null;
-                line = node is null ? line : lines.ContainerLine(node) ?? line;
+                if (node is not JsonArray array || index >= array.Count)
+                {
+                    break;
+                }
+                line = lines.ItemLine(array, index) ?? line;
+                node = array[index];
             }
             else
             {

@@ -12,6 +12,7 @@ public sealed class SourceLines
 {
     private readonly Dictionary<JsonObject, Dictionary<string, int>> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<JsonNode, int> _containers = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<JsonArray, List<int>> _items = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>A document whose lines are unknown: every lookup answers the fallback.</summary>
     public static readonly SourceLines None = new();
@@ -27,6 +28,21 @@ public sealed class SourceLines
     }
 
     public void AddContainer(JsonNode container, int line) => _containers[container] = line;
+
+    /// <summary>Records the line of the next item of <paramref name="array"/>; items are added in order.</summary>
+    public void AddItem(JsonArray array, int line)
+    {
+        if (!_items.TryGetValue(array, out var lines))
+        {
+            lines = [];
+            _items[array] = lines;
+        }
+        lines.Add(line);
+    }
+
+    /// <summary>The line of item <paramref name="index"/> of <paramref name="array"/>, else of the list itself.</summary>
+    public int? ItemLine(JsonArray array, int index) =>
+        _items.TryGetValue(array, out var lines) && index < lines.Count ? lines[index] : ContainerLine(array);
 
     /// <summary>The line of <paramref name="key"/> in <paramref name="parent"/>, else of the parent itself.</summary>
     public int? KeyLine(JsonObject parent, string key) =>

@@ -44,7 +44,7 @@ public static partial class StrictFields
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    Check(array[i], schema.Items!, $"{path}[{i}]", array[i] is { } item ? lines.ContainerLine(item) ?? line : line, lines, problems);
+                    Check(array[i], schema.Items!, $"{path}[{i}]", lines.ItemLine(array, i) ?? line, lines, problems);
                 }
                 break;
             case JsonObject obj when schema.Shape == FieldShape.Map:
@@ -104,10 +104,10 @@ public static partial class StrictFields
 
     private static string Shorten(string json) => json.Length > 60 ? json[..60] + "…" : json;
 
-    /// <summary>A field path as kubectl writes it: dots, and brackets around keys that are not plain names.</summary>
+    /// <summary>A field path as the decoder writes it: dots, and ['…'] around keys that are not plain names.</summary>
     public static string Join(string path, string key)
     {
-        var step = PlainKey().IsMatch(key) ? key : $"[{Rendering.GoQuote.Quote(key)}]";
+        var step = PlainKey().IsMatch(key) ? key : $"['{key}']";
         return path.Length == 0 ? step : step.StartsWith('[') ? path + step : $"{path}.{step}";
     }
 

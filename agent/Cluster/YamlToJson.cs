@@ -131,6 +131,7 @@ public sealed partial class YamlToJson
         Count(1, 0, line);
         while (!parser.TryConsume<SequenceEnd>(out _))
         {
+            _lines.AddItem(array, (int)(parser.Current?.Start.Line ?? line));
             var item = ReadNode(parser, depth);
             array.Add(item.Node);
             size += item.Size;

@@ -24,6 +24,9 @@ public sealed class ManifestLoaderTests : IDisposable
             - insecure.example.com
         """;
 
+    /// <summary>The default CA ConfigMaps (cli.md settings CaNamespace and ManagedCaConfigMap).</summary>
+    internal static readonly WatchScope Scope = new("openshift-config", "openshift-config-managed/image-registry-ca");
+
     private readonly TempRoot _dir = new("manifest-loader");
 
     public void Dispose() => _dir.Dispose();
@@ -56,7 +59,7 @@ public sealed class ManifestLoaderTests : IDisposable
     }
 
     [Fact]
-    public void An_error_in_a_later_document_names_the_line_where_that_document_starts()
+    public void An_error_in_a_later_document_names_its_own_line_and_the_document()
     {
         var file = _dir.Write("many.yaml", """
             apiVersion: v1
@@ -76,7 +79,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         var result = Load();
 
-        result.Errors.Should().ContainSingle().Which.Should().StartWith($"{file}:5: ClusterVersion/version: status.desired.image: expected ").And.EndWith("got a list");
+        result.Errors.Should().ContainSingle().Which.Should().StartWith($"{file}:13 (document 2): ClusterVersion/version: status.desired.image: expected ").And.EndWith("got a list");
     }
 
     [Fact]
@@ -100,7 +103,7 @@ public sealed class ManifestLoaderTests : IDisposable
         result.Snapshot.Image!.Spec!.RegistrySources!.BlockedRegistries.Should().Equal("blocked.example.com");
         var itms = result.Snapshot.ImageTagMirrorSets.Should().ContainSingle().Subject;
         itms.Spec!.ImageTagMirrors![0]!.MirrorSourcePolicy.Should().Be(MirrorSourcePolicy.NeverContactSource);
-        result.Ignored.Should().ContainSingle().Which.Should().Contain("list.json:1: items[1]").And.Contain("v1 Secret is not read");
+        result.Ignored.Should().ContainSingle().Which.Should().Contain("list.json:4: items[1]").And.Contain("v1 Secret is not read");
     }
 
     [Fact]
@@ -160,7 +163,7 @@ public sealed class ManifestLoaderTests : IDisposable
         var result = Load();
 
         result.Errors.Should().ContainSingle().Which.Should().Be(
-            $"{file}:1: items[1]: ImageDigestMirrorSet/broken: spec.imageDigestMirrors: expected a list, got an object");
+            $"{file}:10: items[1]: ImageDigestMirrorSet/broken: spec.imageDigestMirrors: expected a list, got an object");
     }
 
     [Fact]
@@ -168,7 +171,7 @@ public sealed class ManifestLoaderTests : IDisposable
     {
         var file = _dir.Write("list.yaml", "apiVersion: v1\nkind: List\nitems:\n- just a string\n");
 
-        Load().Errors.Should().ContainSingle().Which.Should().Be($"{file}:1: items[0]: expected an object");
+        Load().Errors.Should().ContainSingle().Which.Should().Be($"{file}:4: items[0]: expected an object");
     }
 
     [Theory]
@@ -296,7 +299,7 @@ public sealed class ManifestLoaderTests : IDisposable
     {
         var file = _dir.Write("manifests.txt", ImageCluster);
 
-        var result = ManifestLoader.Load(file, ManifestLimits.Default);
+        var result = ManifestLoader.Load(file, ManifestLimits.Default, Scope);
 
         result.Errors.Should().BeEmpty();
         result.Snapshot.Image.Should().NotBeNull();
@@ -307,7 +310,7 @@ public sealed class ManifestLoaderTests : IDisposable
     {
         var missing = _dir.File("nope");
 
-        ManifestLoader.Load(missing, ManifestLimits.Default).Errors.Should().Equal($"{missing}: --manifests: no such file or directory");
+        ManifestLoader.Load(missing, ManifestLimits.Default, Scope).Errors.Should().Equal($"{missing}: --manifests: no such file or directory");
     }
 
     // ---- which objects count -------------------------------------------------------------
@@ -374,35 +377,51 @@ public sealed class ManifestLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("config.openshift.io/v1alpha1", "Image", "a served pre-release version")]
-    [InlineData("config.openshift.io/v2", "Image", "a future version of the same group")]
-    [InlineData("operator.openshift.io/v1", "ImageContentSourcePolicy", "any version of operator.openshift.io")]
-    [InlineData("config.openshift.io/v1alpha1", "ImageDigestMirrorSet", "IDMS in another version")]
-    public void Any_version_of_the_right_group_is_read(string apiVersion, string kind, string reason)
+    [InlineData("config.openshift.io/v2", "Image", "config.openshift.io/v1", "a future version of the same group is not served")]
+    [InlineData("config.openshift.io/v1alpha1", "Image", "config.openshift.io/v1", "a pre-release version")]
+    [InlineData("operator.openshift.io/v1", "ImageContentSourcePolicy", "operator.openshift.io/v1alpha1", "ICSP is served at v1alpha1 only")]
+    [InlineData("config.openshift.io/v1beta1", "ImageDigestMirrorSet", "config.openshift.io/v1", "IDMS in another version")]
+    [InlineData("v2", "ConfigMap", "v1", "the core group has v1 only")]
+    [InlineData("config.openshift.io", "Image", "config.openshift.io/v1", "a group without its version")]
+    [InlineData("config.openshift.io/v1", "ImageContentSourcePolicy", "operator.openshift.io/v1alpha1", "ICSP lives in operator.openshift.io")]
+    [InlineData("operator.openshift.io/v1alpha1", "ImageDigestMirrorSet", "config.openshift.io/v1", "IDMS lives in config.openshift.io")]
+    [InlineData("operator.openshift.io/v1", "Image", "config.openshift.io/v1", "the cluster Image is in the config group")]
+    [InlineData("config.openshfit.io/v1", "ImageTagMirrorSet", "config.openshift.io/v1", "two letters swapped in the group")]
+    public void Another_version_or_group_of_a_kind_node_agent_reads_is_invalid_with_the_right_one_suggested(
+        string apiVersion, string kind, string suggested, string reason)
     {
-        _dir.Write("obj.yaml", $"apiVersion: {apiVersion}\nkind: {kind}\nmetadata: {{name: cluster}}\n");
+        var file = _dir.Write("obj.yaml", $"kind: {kind}\napiVersion: {apiVersion}\nmetadata: {{name: cluster, namespace: openshift-config}}\n");
 
         var result = Load();
 
-        result.Errors.Should().BeEmpty(reason);
-        result.Ignored.Should().BeEmpty(reason);
-        var read = new object?[] { result.Snapshot.Image }
-            .Concat(result.Snapshot.ImageContentSourcePolicies)
-            .Concat(result.Snapshot.ImageDigestMirrorSets)
-            .OfType<KubeObject>();
-        read.Should().ContainSingle(reason).Which.ApiVersion.Should().Be(apiVersion);
+        result.Errors.Should().ContainSingle(reason).Which.Should()
+            .StartWith($"{file}:2: {kind}/cluster: apiVersion: \"{apiVersion}\": ").And.EndWith($"; did you mean \"{suggested}\"?");
+        result.Snapshot.Should().BeEquivalentTo(ClusterSnapshot.Empty, reason);
+    }
+
+    [Theory]
+    [InlineData("image", "Image", "another case")]
+    [InlineData("Images", "Image", "a plural")]
+    [InlineData("ImageDigestMirrorset", "ImageDigestMirrorSet", "one letter's case")]
+    [InlineData("ImageTagMirorSet", "ImageTagMirrorSet", "a letter dropped")]
+    [InlineData("ClusterVersoin", "ClusterVersion", "two letters swapped")]
+    [InlineData("ImageContentSourcePolicies", "ImageContentSourcePolicy", "the -ies plural")]
+    public void A_kind_a_slip_away_from_one_node_agent_reads_is_invalid_with_the_kind_suggested(string kind, string suggested, string reason)
+    {
+        var group = suggested == "ImageContentSourcePolicy" ? "operator.openshift.io/v1alpha1" : "config.openshift.io/v1";
+        var file = _dir.Write("obj.yaml", $"apiVersion: {group}\nkind: {kind}\nmetadata: {{name: cluster}}\n");
+
+        Load().Errors.Should().Equal([$"{file}:2: {kind}/cluster: kind: \"{kind}\" is not a kind node-agent reads; did you mean \"{suggested}\"?"], reason);
     }
 
     [Theory]
     [InlineData("v1", "Image", "the core group has no Image")]
     [InlineData("image.openshift.io/v1", "Image", "image.openshift.io Image is an image stream image, not the cluster config")]
-    [InlineData("operator.openshift.io/v1", "Image", "the operator group's config is not read")]
     [InlineData("config.openshift.io.example.com/v1", "Image", "a group that merely starts with the right one")]
-    [InlineData("config.openshift.io/v1", "ImageContentSourcePolicy", "ICSP lives in operator.openshift.io")]
-    [InlineData("operator.openshift.io/v1alpha1", "ImageDigestMirrorSet", "IDMS lives in config.openshift.io")]
     [InlineData("apps/v1", "ConfigMap", "ConfigMap is in the core group only")]
-    [InlineData("config.openshift.io/v1", "image", "kinds are case-sensitive")]
-    [InlineData("config.openshift.io", "Image", "a group without a version is not an apiVersion of that group")]
+    [InlineData("config.openshift.io/v1", "ImagePolicy", "another kind of the same group, far from every kind read")]
+    [InlineData("config.openshift.io/v1", "ImageContentPolicy", "the config group's own ImageContentPolicy is not the ICSP")]
+    [InlineData("image.openshift.io/v1", "ImageStream", "an image stream")]
     public void Objects_of_other_groups_are_ignored(string apiVersion, string kind, string reason)
     {
         _dir.Write("obj.yaml", $"apiVersion: {apiVersion}\nkind: {kind}\nmetadata: {{name: cluster, namespace: openshift-config}}\n");
@@ -440,13 +459,13 @@ public sealed class ManifestLoaderTests : IDisposable
             ---
             apiVersion: v1
             kind: ConfigMap
-            metadata: {name: ca, namespace: openshift-config-managed}
+            metadata: {name: image-registry-ca, namespace: openshift-config-managed}
             """);
 
         var result = Load();
 
-        result.Errors.Should().ContainSingle().Which.Should().Be($"{file}:1: Image/cluster is defined twice, here and in {list}:1: items[0]");
-        result.Snapshot.ConfigMaps.Select(c => c.Namespace + "/" + c.Name).Should().Equal("openshift-config/ca", "openshift-config-managed/ca");
+        result.Errors.Should().ContainSingle().Which.Should().Be($"{file}:1: Image/cluster is defined twice, here and in {list}:4: items[0]");
+        result.Snapshot.ConfigMaps.Select(c => c.Namespace + "/" + c.Name).Should().Equal("openshift-config/ca", "openshift-config-managed/image-registry-ca");
     }
 
     [Fact]
@@ -462,34 +481,34 @@ public sealed class ManifestLoaderTests : IDisposable
             metadata: {name: ca, namespace: openshift-config}
             """);
 
-        // A document's line is the line of its "---".
-        Load().Errors.Should().ContainSingle().Which.Should().Be($"{file}:4: ConfigMap/openshift-config/ca is defined twice, here and in {file}:1");
+        // A document's line is the line of its "---"; in a file of several, each is named.
+        Load().Errors.Should().ContainSingle().Which.Should().Be($"{file}:4 (document 2): ConfigMap/openshift-config/ca is defined twice, here and in {file}:1 (document 1)");
     }
 
     // ---- field types ---------------------------------------------------------------------
 
     [Theory]
     [InlineData("apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: reg.example.com\n",
-        "Image/cluster: spec.registrySources.insecureRegistries", "a list", "the string \"reg.example.com\"")]
+        "Image/cluster: spec.registrySources.insecureRegistries", "a list", "the string \"reg.example.com\"", 6)]
     [InlineData("apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: {additionalTrustedCA: {name: 12}}\n",
-        "Image/cluster: spec.additionalTrustedCA.name", null, "12")]
+        "Image/cluster: spec.additionalTrustedCA.name", null, "12", 4)]
     [InlineData("apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: d}\nspec:\n  imageDigestMirrors:\n  - source: a.example.com/app\n    mirrors: [m.example.net/app, 5000]\n",
-        "ImageDigestMirrorSet/d: spec.imageDigestMirrors[0].mirrors[1]", "a string", "5000")]
+        "ImageDigestMirrorSet/d: spec.imageDigestMirrors[0].mirrors[1]", "a string", "5000", 7)]
     [InlineData("apiVersion: operator.openshift.io/v1alpha1\nkind: ImageContentSourcePolicy\nmetadata: {name: i}\nspec:\n  repositoryDigestMirrors:\n  - source: {host: a.example.com}\n",
-        "ImageContentSourcePolicy/i: spec.repositoryDigestMirrors[0].source", null, "an object")]
+        "ImageContentSourcePolicy/i: spec.repositoryDigestMirrors[0].source", null, "an object", 6)]
     [InlineData("apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata: {name: t}\nspec:\n  imageTagMirrors:\n  - source: a.example.com/app\n    mirrorSourcePolicy: true\n",
-        "ImageTagMirrorSet/t: spec.imageTagMirrors[0].mirrorSourcePolicy", null, "true")]
+        "ImageTagMirrorSet/t: spec.imageTagMirrors[0].mirrorSourcePolicy", null, "true", 7)]
     [InlineData("apiVersion: config.openshift.io/v1\nkind: ClusterVersion\nmetadata: {name: version}\nstatus: {desired: {image: 1.5}}\n",
-        "ClusterVersion/version: status.desired.image", null, "1.5")]
+        "ClusterVersion/version: status.desired.image", null, "1.5", 4)]
     [InlineData("apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: d}\nspec: {imageDigestMirrors: [just-a-string]}\n",
-        "ImageDigestMirrorSet/d: spec.imageDigestMirrors[0]", "an object", "the string \"just-a-string\"")]
+        "ImageDigestMirrorSet/d: spec.imageDigestMirrors[0]", "an object", "the string \"just-a-string\"", 4)]
     [InlineData("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ca, namespace: openshift-config}\ndata: [a, b]\n",
-        "ConfigMap/ca: data", "a map of strings", "a list")]
+        "ConfigMap/ca: data", "a map of strings", "a list", 4)]
     [InlineData("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ca, namespace: openshift-config}\ndata: {ca.crt: {nested: map}}\n",
-        "ConfigMap/ca: data['ca.crt']", "a string", "an object")]
+        "ConfigMap/ca: data['ca.crt']", "a string", "an object", 4)]
     [InlineData("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ca, namespace: openshift-config}\nbinaryData: {ca.crt: 42}\n",
-        "ConfigMap/ca: binaryData['ca.crt']", "base64 data", "42")]
-    public void A_field_of_the_wrong_type_names_file_line_object_field_and_value(string yaml, string objectAndField, string? expectedType, string actual)
+        "ConfigMap/ca: binaryData['ca.crt']", "base64 data", "42", 4)]
+    public void A_field_of_the_wrong_type_names_file_line_object_field_and_value(string yaml, string objectAndField, string? expectedType, string actual, int line)
     {
         var file = _dir.Write("bad.yaml", "# leading comment\n---\n" + yaml);
 
@@ -498,7 +517,8 @@ public sealed class ManifestLoaderTests : IDisposable
         // expectedType null: the type named is wrong today for a scalar property (see the skipped
         // test below), so only the rest of the message is pinned.
         var message = result.Errors.Should().ContainSingle().Subject;
-        message.Should().StartWith($"{file}:2: {objectAndField}: expected {expectedType}").And.Contain(", got ").And.Contain(actual);
+        // The line is the field's own, below the two lines put in front of the document.
+        message.Should().StartWith($"{file}:{line + 2}: {objectAndField}: expected {expectedType}").And.Contain(", got ").And.Contain(actual);
         result.Snapshot.Should().BeEquivalentTo(ClusterSnapshot.Empty, "an object that does not decode is not read");
     }
 
@@ -507,7 +527,7 @@ public sealed class ManifestLoaderTests : IDisposable
     {
         var file = _dir.Write("cv.yaml", "apiVersion: config.openshift.io/v1\nkind: ClusterVersion\nmetadata: {name: version}\nstatus: {desired: {image: 1.5}}\n");
 
-        Load().Errors.Should().Equal($"{file}:1: ClusterVersion/version: status.desired.image: expected a string, got 1.5");
+        Load().Errors.Should().Equal($"{file}:4: ClusterVersion/version: status.desired.image: expected a string, got 1.5");
     }
 
     [Fact]
@@ -535,8 +555,8 @@ public sealed class ManifestLoaderTests : IDisposable
         var errors = Load().Errors;
 
         errors.Should().HaveCount(2);
-        errors[0].Should().StartWith($"{a}:1: ImageDigestMirrorSet/a: spec: expected an object, got ");
-        errors[1].Should().StartWith($"{b}:1: ImageTagMirrorSet/b: spec.imageTagMirrors: expected a list, got ");
+        errors[0].Should().StartWith($"{a}:4: ImageDigestMirrorSet/a: spec: expected an object, got ");
+        errors[1].Should().StartWith($"{b}:4: ImageTagMirrorSet/b: spec.imageTagMirrors: expected a list, got ");
     }
 
     // ---- syntax --------------------------------------------------------------------------
@@ -639,7 +659,7 @@ public sealed class ManifestLoaderTests : IDisposable
     public void The_default_depth_limit_leaves_real_manifests_alone()
     {
         // 20 levels: far deeper than any Kubernetes object node-agent reads.
-        _dir.Write("ok.yaml", ImageCluster + "\n  extra: " + new string('[', 20) + new string(']', 20) + "\n");
+        _dir.Write("ok.yaml", ImageCluster + "\nstatus:\n  extra: " + new string('[', 20) + new string(']', 20) + "\n");
 
         Load().Errors.Should().BeEmpty();
     }
@@ -735,7 +755,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         // The value is shown quoted today (got "5000"), which reads like a string: see the skipped test above.
         Load().Errors.Should().ContainSingle().Which.Should()
-            .StartWith($"{file}:1: Image/cluster: spec.registrySources.insecureRegistries[0]: expected a string, got ").And.Contain(shown);
+            .StartWith($"{file}:8: Image/cluster: spec.registrySources.insecureRegistries[0]: expected a string, got ").And.Contain(shown);
     }
 
     [Fact]
@@ -819,7 +839,7 @@ public sealed class ManifestLoaderTests : IDisposable
     {
         var file = _dir.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ca, namespace: openshift-config}\nbinaryData:\n  ca.crt: not*base64!\n");
 
-        Load().Errors.Should().Equal($"{file}:1: ConfigMap/ca: binaryData['ca.crt']: expected base64 data, got the string \"not*base64!\"");
+        Load().Errors.Should().Equal($"{file}:5: ConfigMap/ca: binaryData['ca.crt']: expected base64 data, got the string \"not*base64!\"");
     }
 
     [Fact]
@@ -894,7 +914,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
     // ---- helpers -------------------------------------------------------------------------
 
-    private ManifestLoadResult Load(ManifestLimits? limits = null) => ManifestLoader.Load(_dir.Path, limits ?? ManifestLimits.Default);
+    private ManifestLoadResult Load(ManifestLimits? limits = null) => ManifestLoader.Load(_dir.Path, limits ?? ManifestLimits.Default, Scope);
 
     private static string Idms(string name, string source, string mirror) => $"""
         apiVersion: config.openshift.io/v1

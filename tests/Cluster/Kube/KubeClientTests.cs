@@ -67,7 +67,7 @@ public sealed class KubeClientTests : IAsyncLifetime, IDisposable
 
         list.ResourceVersion.Should().Be("42");
         list.Items.Select(i => i["metadata"]!["name"]!.GetValue<string>()).Should().Equal("a");
-        ObjectDecoder.Decode(ObjectDecoder.Classify(ConfigV1, "ImageDigestMirrorSet")!.Value, list.Items[0]).Should().NotBeNull();
+        ObjectDecoder.Decode(KnownKinds.Find(ConfigV1, "ImageDigestMirrorSet")!.Watched, list.Items[0]).Should().NotBeNull();
         _server.Requests.Should().ContainSingle().Which.Should()
             .Be("/apis/config.openshift.io/v1/imagedigestmirrorsets?resourceVersion=0&fieldSelector=metadata.name%3Da");
     }
