@@ -29,8 +29,8 @@ public sealed class ContainerdMirrorFixture : IDisposable
     public ContainerdMirrorFixture()
     {
         NotRunReason = ContainerdDaemon.Unavailable
-            ?? (SkopeoSandbox.SkopeoPath is null ? "skopeo (which pushes the test image) is not installed"
-            : TlsRegistry.Program is null ? "docker-registry (distribution v2) is not installed"
+            ?? (SkopeoSandbox.SkopeoPath is null ? "skopeo (which pushes the test image) is not installed: apt-get install skopeo (make deps does it as root)"
+            : TlsRegistry.Program is null ? "docker-registry (distribution v2) is not installed: apt-get install docker-registry (make deps does it as root)"
             : NodeRootSkopeo.Unavailable);
         if (NotRunReason is not null)
         {
@@ -120,21 +120,18 @@ public sealed class ContainerdMirrorFixture : IDisposable
 /// must be tried endpoint by endpoint exactly as the file says.
 /// </summary>
 /// <remarks>
-/// When containerd, skopeo or docker-registry is missing: outside CI the tests pass with an
-/// explicit "NOT RUN" line; with <c>CI=true</c> they fail (as the other real-consumer tests).
+/// When containerd, skopeo or docker-registry is missing, or root: the tests are skipped with the
+/// reason; with <c>CI=true</c> they fail (<see cref="Requires"/>, as the other real-consumer tests).
 /// </remarks>
 public sealed partial class ContainerdClientTests(ContainerdMirrorFixture fixture, ITestOutputHelper output) : IClassFixture<ContainerdMirrorFixture>
 {
     private const string UnknownAuthority = "x509: certificate signed by unknown authority";
     private const string EmptyDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
-    [Fact]
+    [SkippableFact]
     public void Pulls_by_digest_and_by_tag_reach_the_TLS_mirror_trusting_only_the_CA_named_in_hosts_toml()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render(fixture.ManifestsDir, out var run);
         run.Stderr.Should().Contain($"containerd: the mirrors of \"{ContainerdMirrorFixture.ScopedSource}\" are not written",
             "a repository-scoped source is reported, not written");
@@ -166,13 +163,10 @@ public sealed partial class ContainerdClientTests(ContainerdMirrorFixture fixtur
             "containerd put the mirror's path in front of the repository, as registries.conf maps it");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Without_a_ca_line_the_same_pulls_fail_with_an_unknown_authority_and_never_reach_the_source()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render(fixture.ManifestsWithoutCaDir, out _);
         root.Read($"etc/containerd/certs.d/{ContainerdMirrorFixture.Source}/hosts.toml").Should().NotContain("ca = ");
         using var client = new NodeRootSkopeo(root.Path);
@@ -187,13 +181,10 @@ public sealed partial class ContainerdClientTests(ContainerdMirrorFixture fixtur
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_push_only_server_is_what_keeps_pulls_off_the_source()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render(fixture.ManifestsDir, out _);
         using var client = new NodeRootSkopeo(root.Path);
         var missing = $"{ContainerdMirrorFixture.Source}/{ContainerdMirrorFixture.Repository}:missing";
@@ -212,13 +203,10 @@ public sealed partial class ContainerdClientTests(ContainerdMirrorFixture fixtur
             "without it containerd falls back to the source (its name lookup goes to 127.0.0.1 here and fails)");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_repository_scoped_source_is_not_written_so_its_pulls_never_reach_the_mirror()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render(fixture.ManifestsDir, out _);
         Directory.Exists(root.File("etc/containerd/certs.d/scoped.e2e.invalid")).Should().BeFalse();
         using var client = new NodeRootSkopeo(root.Path);
@@ -240,14 +228,11 @@ public sealed partial class ContainerdClientTests(ContainerdMirrorFixture fixtur
         return data;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(GoldenHostsFiles))]
     public void Ctr_reads_every_golden_hosts_toml_and_tries_its_endpoints_in_file_order(string expectedRoot, string relative)
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = new TempRoot("containerd-golden");
         foreach (var (file, bytes) in GoldenCase.EtcFiles(Path.Join(RepoPaths.TestData, ContainerdGoldenTests.Area, expectedRoot)))
         {
@@ -292,19 +277,10 @@ public sealed partial class ContainerdClientTests(ContainerdMirrorFixture fixtur
         return root;
     }
 
-    private bool CanRun()
+    private void Require()
     {
-        if (fixture.NotRunReason is null)
-        {
-            output.WriteLine($"containerd: {ContainerdDaemon.DaemonProgram} on {fixture.Containerd.Socket}; registry on {fixture.Registry.HostPort}; pushed {fixture.PushedDigest}");
-            return true;
-        }
-        if (Environment.GetEnvironmentVariable("CI") == "true")
-        {
-            Assert.Fail($"{fixture.NotRunReason}, and with CI=true the containerd client tests must run: install it (make deps)");
-        }
-        output.WriteLine($"NOT RUN: {fixture.NotRunReason}, so containerd did not read the hosts.toml files (with CI=true this fails)");
-        return false;
+        Requires.Available(fixture.NotRunReason is null ? null : $"{fixture.NotRunReason}, so containerd cannot read the hosts.toml files");
+        output.WriteLine($"containerd: {ContainerdDaemon.DaemonProgram} on {fixture.Containerd.Socket}; registry on {fixture.Registry.HostPort}; pushed {fixture.PushedDigest}");
     }
 
     // containerd logs each failed endpoint as: msg="trying next host" error="failed to do request: Head \"URL\": …".

@@ -31,13 +31,10 @@ public sealed class ExplainProbeTests(TlsMirrorFixture fixture, ITestOutputHelpe
         return JsonNode.Parse(result.Stdout)!["candidates"]![0]!["sources"]![0]!["probe"]!;
     }
 
-    [Fact]
+    [SkippableFact]
     public void With_the_CA_in_docker_certs_d_the_certificate_is_verified_by_that_file()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         _root.Write($"etc/docker/certs.d/{HostPort}/ca.crt", fixture.Registry.Pki.CaPem);
 
         var probe = Probe(Image);
@@ -55,25 +52,19 @@ public sealed class ExplainProbeTests(TlsMirrorFixture fixture, ITestOutputHelpe
         text.Stdout.Should().Contain($"       probe {HostPort}: ok, TLS 1.").And.Contain($"verified by etc/docker/certs.d/{HostPort}/ca.crt");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Without_the_CA_the_probe_fails_with_an_unknown_authority()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         var probe = Probe(Image);
         probe["ok"]!.GetValue<bool>().Should().BeFalse();
         probe["error"]!.GetValue<string>().Should().Be("x509: certificate signed by unknown authority");
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_empty_containers_certs_d_directory_shadows_the_CA_and_the_probe_fails()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         _root.Write($"etc/docker/certs.d/{HostPort}/ca.crt", fixture.Registry.Pki.CaPem);
         Directory.CreateDirectory(_root.File($"etc/containers/certs.d/{HostPort}"));
 
@@ -85,13 +76,10 @@ public sealed class ExplainProbeTests(TlsMirrorFixture fixture, ITestOutputHelpe
         text.Stdout.Should().Contain($"warning: etc/containers/certs.d/{HostPort} shadows etc/docker/certs.d/{HostPort}: its CA files (ca.crt) are NOT used");
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_insecure_endpoint_connects_without_verification()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         _root.Write("etc/containers/registries.conf", $"[[registry]]\nlocation = \"{HostPort}\"\ninsecure = true\n");
 
         var probe = Probe(Image);
@@ -101,13 +89,10 @@ public sealed class ExplainProbeTests(TlsMirrorFixture fixture, ITestOutputHelpe
         probe["subject"]!.GetValue<string>().Should().Be("CN=127.0.0.1");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_closed_port_is_refused_and_an_unpaired_client_certificate_is_not_even_tried()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         Probe("127.0.0.1:1/team/app:v1")["error"]!.GetValue<string>().Should().Be("connection refused");
 
         _root.Write($"etc/docker/certs.d/{HostPort}/client.cert", "unpaired");
@@ -117,15 +102,12 @@ public sealed class ExplainProbeTests(TlsMirrorFixture fixture, ITestOutputHelpe
             $"not connected: etc/docker/certs.d/{HostPort}: missing key client.key for client certificate client.cert. Note that CA certificates should use the extension .crt");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("""{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{"*.e2e.invalid":[{"type":"reject"}]}}}""", "rejected")]
     [InlineData("""{"default":[{"type":"reject"}],"transports":{"docker":{"*.e2e.invalid":[{"type":"insecureAcceptAnything"}]}}}""", "accepted")]
     public void A_wildcard_policy_scope_decides_as_in_skopeo(string policy, string verdict)
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         _root.Write("etc/containers/registries.conf", $"""
             [[registry]]
             location = "registry.e2e.invalid/team"
@@ -154,17 +136,6 @@ public sealed class ExplainProbeTests(TlsMirrorFixture fixture, ITestOutputHelpe
         }
     }
 
-    private bool CanRun()
-    {
-        if (fixture.NotRunReason is null)
-        {
-            return true;
-        }
-        if (Environment.GetEnvironmentVariable("CI") == "true")
-        {
-            Assert.Fail($"{fixture.NotRunReason}, and with CI=true the probe must be checked against a real registry (make deps)");
-        }
-        output.WriteLine($"NOT RUN: {fixture.NotRunReason}, so --probe was not checked against a real TLS registry (with CI=true this fails)");
-        return false;
-    }
+    private void Require() =>
+        Requires.Available(fixture.NotRunReason is null ? null : $"{fixture.NotRunReason}, so --probe cannot be checked against a real TLS registry");
 }

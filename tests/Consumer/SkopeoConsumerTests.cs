@@ -26,10 +26,9 @@ namespace NodeAgent.Tests.Consumer;
 /// matches (a tag or digest in a prefix: it matches on the repository name only); the test
 /// asserts that a pull of exactly that scope is neither blocked nor mirrored.</item>
 /// </list>
-/// When skopeo is missing: outside CI the tests pass with an explicit "not run" line in their
-/// output, so a developer without skopeo can still run the suite; with <c>CI=true</c> a missing
-/// skopeo is a failure, so the real-consumer check can never silently vanish from the pipeline.
-/// xunit 2 has no dynamic skip, hence this rule instead of a skip.
+/// When skopeo is missing (or, for the scope probes, a network namespace), the tests are skipped
+/// with the reason (<see cref="Requires"/>), so a developer without skopeo can still run the suite;
+/// with <c>CI=true</c> they fail, so the real-consumer check never silently vanishes from the pipeline.
 /// </remarks>
 public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
 {
@@ -42,6 +41,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
 
     public static TheoryData<string> CasesWithPolicy() => CasesWith("policy.json");
 
+    /// <summary>The cases whose files the consumer loads: the scopes of a rejected file cannot be probed (the load test asserts the rejection).</summary>
+    public static TheoryData<string> CasesTheConsumerLoads() =>
+        new(CaseNamesWith("registries.conf").Where(name => !File.Exists(Path.Join(CasesRoot, name, "consumer-rejects"))));
+
     [Fact]
     public void Every_successful_golden_case_is_covered()
     {
@@ -53,14 +56,11 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
             .Should().BeGreaterThanOrEqualTo(2, "the drop-in (non-empty and empty list) must be exercised");
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(CasesWithRegistriesConf))]
     public void Golden_registries_conf_and_drop_in_load_in_containers_image(string name)
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = SandboxFor(name);
         var result = sandbox.Inspect(SkopeoSandbox.ClosedLocalReference);
 
@@ -77,24 +77,13 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
             "a loaded configuration leads to the (refused or unreachable) connection, and only then fails");
     }
 
-    [Theory]
-    [MemberData(nameof(CasesWithRegistriesConf))]
+    [SkippableTheory]
+    [MemberData(nameof(CasesTheConsumerLoads))]
     public void Golden_scopes_are_blocked_and_mirrored_as_written(string name)
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
-        if (!SkopeoSandbox.NetworkIsolated)
-        {
-            output.WriteLine($"not run: probing real host names needs a network namespace, and this machine gives {SkopeoSandbox.Isolation}");
-            return;
-        }
-        if (File.Exists(Path.Join(CasesRoot, name, "consumer-rejects")))
-        {
-            output.WriteLine("not run: the consumer rejects this file (see the load test)");
-            return;
-        }
+        RequireSkopeo();
+        Requires.That(SkopeoSandbox.NetworkIsolated,
+            $"probing real host names needs a network namespace (unshare --net with /etc/containers replaced), and this machine gives {SkopeoSandbox.Isolation}");
         using var sandbox = SandboxFor(name);
         var entries = RegistryEntry.Parse(File.ReadAllText(ExpectedFile(name, "registries.conf")));
         var inert = ReadLines(Path.Join(CasesRoot, name, "consumer-inert-scopes"));
@@ -147,14 +136,11 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
         output.WriteLine($"{probed} references resolved through {entries.Count} [[registry]] tables");
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(CasesWithPolicy))]
     public void Golden_policy_json_loads_in_containers_image(string name)
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = SandboxFor(name);
         var result = sandbox.CopyFromClosedPort();
 
@@ -164,13 +150,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
             .And.Contain("pinging container registry 127.0.0.1:1", "the policy loaded, so copy went on to the source");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_control_unknown_pull_from_mirror_value_is_a_load_error()
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = new SkopeoSandbox("""
             [[registry]]
               prefix = ""
@@ -186,13 +169,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
         result.Errors.Should().Contain($"loading registries configuration \"{sandbox.MainPath}\"");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_control_wildcard_prefix_with_a_path_is_a_load_error()
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = new SkopeoSandbox("""
             [[registry]]
               prefix = "*.example.com/team"
@@ -203,13 +183,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
         AssertLoadRejected(result, "Wildcarded prefix should be in the format: *.example.com");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_control_the_drop_in_is_read_from_where_node_agent_writes_it()
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = new SkopeoSandbox(
             "unqualified-search-registries = [\"registry.access.redhat.com\"]\n",
             dropIn: "[registries.search]\nregistries = [\"registry.example.com\"]\n");
@@ -218,13 +195,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
         AssertLoadRejected(result, $"loading drop-in registries configuration \"{sandbox.DropInPath}\": registry must be in v2 format but is in v1");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_control_a_mirror_that_cannot_be_rewritten_fails_before_the_network()
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         // Loopback hosts only, so this runs even without a network namespace.
         using var sandbox = new SkopeoSandbox("""
             [[registry]]
@@ -240,13 +214,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
         result.Errors.Should().Contain("rewriting reference: invalid reference format: repository name must be lowercase", result.ToString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_control_a_blocked_scope_is_reported_as_blocked()
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = new SkopeoSandbox("""
             [[registry]]
               prefix = ""
@@ -260,13 +231,10 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
             .And.NotContain("pinging container registry", "a blocked primary is never contacted");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_control_an_invalid_policy_is_a_load_error()
     {
-        if (!SkopeoIsInstalled())
-        {
-            return;
-        }
+        RequireSkopeo();
         using var sandbox = new SkopeoSandbox("", policyJson: """{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{"registry.example.com":[{"type":"rejectEverything"}]}}}""");
         var result = sandbox.CopyFromClosedPort();
 
@@ -299,19 +267,11 @@ public sealed partial class SkopeoConsumerTests(ITestOutputHelper output)
     private static List<string> ReadLines(string path) =>
         File.Exists(path) ? File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList() : [];
 
-    private bool SkopeoIsInstalled()
+    private void RequireSkopeo()
     {
-        if (SkopeoSandbox.SkopeoPath is not null)
-        {
-            output.WriteLine($"skopeo: {SkopeoSandbox.SkopeoPath}; isolation: {SkopeoSandbox.Isolation}");
-            return true;
-        }
-        if (Environment.GetEnvironmentVariable("CI") == "true")
-        {
-            Assert.Fail("skopeo is not installed, and with CI=true the real-consumer check must run: install it (make deps)");
-        }
-        output.WriteLine("NOT RUN: skopeo is not installed, so containers/image did not check this file (with CI=true this fails)");
-        return false;
+        Requires.That(SkopeoSandbox.SkopeoPath is not null,
+            "skopeo is not installed: apt-get install skopeo (make deps does it as root), so containers/image cannot check the file");
+        output.WriteLine($"skopeo: {SkopeoSandbox.SkopeoPath}; isolation: {SkopeoSandbox.Isolation}");
     }
 
     private static void AssertLoadAccepted(SkopeoResult result, SkopeoSandbox sandbox)

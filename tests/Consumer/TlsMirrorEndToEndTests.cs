@@ -26,8 +26,8 @@ public sealed class TlsMirrorFixture : IDisposable
 
     public TlsMirrorFixture()
     {
-        NotRunReason = SkopeoSandbox.SkopeoPath is null ? "skopeo is not installed"
-            : TlsRegistry.Program is null ? "docker-registry (distribution v2) is not installed"
+        NotRunReason = SkopeoSandbox.SkopeoPath is null ? "skopeo is not installed: apt-get install skopeo (make deps does it as root)"
+            : TlsRegistry.Program is null ? "docker-registry (distribution v2) is not installed: apt-get install docker-registry (make deps does it as root)"
             : NodeRootSkopeo.Unavailable;
         if (NotRunReason is not null)
         {
@@ -111,20 +111,17 @@ public sealed class TlsMirrorFixture : IDisposable
 /// and with an empty <c>/etc/containers/certs.d/127.0.0.1:PORT</c> shadowing it
 /// (containers/image reads only the first existing certs.d directory), the same pulls fail with
 /// <c>x509: certificate signed by unknown authority</c>.
-/// When skopeo or docker-registry is missing: outside CI the tests pass with an explicit
-/// "NOT RUN" line; with <c>CI=true</c> they fail (as <see cref="SkopeoConsumerTests"/>).
+/// When skopeo or docker-registry is missing: the tests are skipped with the reason; with
+/// <c>CI=true</c> they fail (<see cref="Requires"/>, as <see cref="SkopeoConsumerTests"/>).
 /// </remarks>
 public sealed class TlsMirrorEndToEndTests(TlsMirrorFixture fixture, ITestOutputHelper output) : IClassFixture<TlsMirrorFixture>
 {
     private const string UnknownAuthority = "x509: certificate signed by unknown authority";
 
-    [Fact]
+    [SkippableFact]
     public void Pulls_by_digest_and_by_tag_reach_the_TLS_mirror_trusting_only_the_CA_node_agent_wrote()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render();
         using var skopeo = new NodeRootSkopeo(root.Path);
 
@@ -147,13 +144,10 @@ public sealed class TlsMirrorEndToEndTests(TlsMirrorFixture fixture, ITestOutput
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Without_the_certs_d_entry_the_same_pulls_fail_with_an_unknown_authority()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render();
         Directory.Delete(root.File($"etc/docker/certs.d/{fixture.Registry.HostPort}"), recursive: true);
         using var skopeo = new NodeRootSkopeo(root.Path);
@@ -172,13 +166,10 @@ public sealed class TlsMirrorEndToEndTests(TlsMirrorFixture fixture, ITestOutput
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_empty_containers_certs_d_directory_shadows_the_CA_in_docker_certs_d()
     {
-        if (!CanRun())
-        {
-            return;
-        }
+        Require();
         using var root = Render();
         var shadow = root.File($"etc/containers/certs.d/{fixture.Registry.HostPort}");
         Directory.CreateDirectory(shadow);
@@ -275,18 +266,9 @@ public sealed class TlsMirrorEndToEndTests(TlsMirrorFixture fixture, ITestOutput
     private void Log(string what, ProcessResult result) =>
         output.WriteLine($"skopeo {what}: exit {result.ExitCode}{(result.ExitCode == 0 ? "" : "\n" + SkopeoResult.From(result).Errors)}");
 
-    private bool CanRun()
+    private void Require()
     {
-        if (fixture.NotRunReason is null)
-        {
-            output.WriteLine($"skopeo: {SkopeoSandbox.SkopeoPath}; docker-registry: {TlsRegistry.Program} on {fixture.Registry.HostPort}; pushed {fixture.PushedDigest}");
-            return true;
-        }
-        if (Environment.GetEnvironmentVariable("CI") == "true")
-        {
-            Assert.Fail($"{fixture.NotRunReason}, and with CI=true the TLS mirror end-to-end test must run: install it (make deps)");
-        }
-        output.WriteLine($"NOT RUN: {fixture.NotRunReason}, so the CA trust was not checked against a real registry (with CI=true this fails)");
-        return false;
+        Requires.Available(fixture.NotRunReason is null ? null : $"{fixture.NotRunReason}, so the CA trust cannot be checked against a real registry");
+        output.WriteLine($"skopeo: {SkopeoSandbox.SkopeoPath}; docker-registry: {TlsRegistry.Program} on {fixture.Registry.HostPort}; pushed {fixture.PushedDigest}");
     }
 }

@@ -5,9 +5,10 @@ using NodeAgent.Tests.Support;
 namespace NodeAgent.Tests.Packaging;
 
 /// <summary>
-/// The packaging tools (rpm, rpmbuild, rpmlint, systemd-analyze) and the artifacts of
-/// <c>make rpm</c>. A missing tool or RPM is a failure naming what to install or run, never a
-/// skip: these checks must not vanish from CI because a package was not installed.
+/// The packaging tools (rpm, rpmlint, systemd-analyze) and the artifacts of <c>make rpm</c>. A
+/// missing tool skips the test naming the package to install, and fails it with <c>CI=true</c>
+/// (<see cref="Requires"/>), so these checks cannot vanish from CI because a package was not
+/// installed. A missing RPM is a failure naming what to run: <c>make test</c> builds it first.
 /// </summary>
 internal static partial class PackagingTools
 {
@@ -17,6 +18,7 @@ internal static partial class PackagingTools
         ["rpmbuild"] = "rpm",
         ["rpmlint"] = "rpmlint",
         ["systemd-analyze"] = "systemd",
+        ["cp"] = "coreutils",
     };
 
     public static string UnitFile => Path.Join(RepoPaths.Root, "systemd", "node-agent.service");
@@ -62,16 +64,11 @@ internal static partial class PackagingTools
             : throw new InvalidOperationException($"{tool} {string.Join(' ', args)}: {result}");
     }
 
-    public static void Require(string tool)
-    {
-        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(directory => File.Exists(Path.Join(directory, tool)));
-        if (!onPath)
-        {
-            throw new InvalidOperationException(
-                $"{tool} is not installed: apt-get install {DebianPackageOf[tool]} (make deps does it as root)");
-        }
-    }
+    /// <summary>Skips the test (fails it with <c>CI=true</c>) when <paramref name="tool"/> is not on PATH.</summary>
+    public static void Require(string tool) => Requires.Tool(tool, DebianPackageOf[tool]);
+
+    /// <summary>Null when <paramref name="tool"/> is on PATH, else the reason to skip, naming its package.</summary>
+    public static string? Missing(string tool) => Requires.ToolMissing(tool, DebianPackageOf[tool]);
 
     /// <summary>
     /// A scratch system root holding this machine's systemd units (systemd-analyze resolves

@@ -42,15 +42,15 @@ public sealed class ContainerdDaemon : IDisposable
         _process = new LoggedProcess(NodeAgentProcess.StartInfo(DaemonProgram!, ["--config", config], new Dictionary<string, string?>()));
     }
 
-    /// <summary><c>containerd</c> on PATH or in /usr/bin; null when missing.</summary>
-    public static string? DaemonProgram { get; } = Find("containerd");
+    /// <summary><c>containerd</c> on PATH; null when missing.</summary>
+    public static string? DaemonProgram { get; } = Requires.OnPath("containerd");
 
     /// <summary><c>ctr</c>, containerd's own client (same package); null when missing.</summary>
-    public static string? CtrProgram { get; } = Find("ctr");
+    public static string? CtrProgram { get; } = Requires.OnPath("ctr");
 
-    /// <summary>Null when a private containerd can run here, else why not (for the "NOT RUN" line).</summary>
+    /// <summary>Null when a private containerd can run here, else why not (the skip reason).</summary>
     public static string? Unavailable =>
-        DaemonProgram is null || CtrProgram is null ? "containerd (containerd and ctr) is not installed"
+        DaemonProgram is null || CtrProgram is null ? "containerd (containerd and ctr) is not installed: apt-get install containerd (make deps does it as root)"
         : !File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0")
             ? "containerd needs root to run its own content store here"
             : null;
@@ -97,12 +97,5 @@ public sealed class ContainerdDaemon : IDisposable
     {
         _process.Dispose();
         _scratch.Dispose();
-    }
-
-    private static string? Find(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin")
-            .Select(dir => Path.Join(dir, name)).FirstOrDefault(File.Exists);
     }
 }

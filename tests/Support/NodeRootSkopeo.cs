@@ -77,7 +77,7 @@ public sealed class NodeRootSkopeo : IDisposable
         File.WriteAllText(_scratch.File("etc/nsswitch.conf"), "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n");
     }
 
-    /// <summary>Null when this machine can run the namespace, else why not (for the "NOT RUN" line).</summary>
+    /// <summary>Null when this machine can run the namespace, else why not (the skip reason).</summary>
     public static string? Unavailable => LazyUnavailable.Value;
 
     /// <summary>A path for skopeo's output (an <c>oci:</c> destination), outside the rendered root.</summary>

@@ -215,11 +215,7 @@ public sealed class SkopeoSandbox : IDisposable
         {
             return File.Exists(explicitPath) ? explicitPath : null;
         }
-        var path = System.Environment.GetEnvironmentVariable("PATH") ?? "";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/bin")
-            .Select(dir => Path.Join(dir, "skopeo"))
-            .FirstOrDefault(File.Exists);
+        return Requires.OnPath("skopeo");
     }
 
     private static bool IsRoot() =>

@@ -122,7 +122,7 @@ public sealed class TlsRegistry : IDisposable
         _process = new LoggedProcess(info);
     }
 
-    /// <summary><c>NODE_AGENT_DOCKER_REGISTRY</c>, else <c>docker-registry</c> on PATH or in /usr/bin; null when missing.</summary>
+    /// <summary><c>NODE_AGENT_DOCKER_REGISTRY</c>, else <c>docker-registry</c> on PATH; null when missing.</summary>
     public static string? Program { get; } = FindProgram();
 
     public ThrowAwayPki Pki { get; }
@@ -260,10 +260,6 @@ public sealed class TlsRegistry : IDisposable
         {
             return File.Exists(explicitPath) ? explicitPath : null;
         }
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/bin")
-            .Select(dir => Path.Join(dir, "docker-registry"))
-            .FirstOrDefault(File.Exists);
+        return Requires.OnPath("docker-registry");
     }
 }
