@@ -71,7 +71,7 @@ public sealed partial class BadInputTests
             a => a.Manifest("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: registry-cas\n  namespace: openshift-config\nbinaryData:\n  reg.example.com: \"*** not base64 ***\"\n")),
         Invalid("yaml-tagged-python-object", "a language-specific YAML tag is not executed; the tagged list is still a list where source is a string",
             a => a.Manifest("idms.yaml", Manifests.Idms("m", "- source: !!python/object/apply:os.system [\"touch /tmp/pwned\"]\n  mirrors: [mirror.example.com/a]"))),
-        Accepted("kind-is-a-number", 0, "an object whose kind is not a string is not one node-agent reads; ignored like any other kind",
+        Invalid("kind-is-a-number", "an object of config.openshift.io whose kind is not a string cannot be told apart; the API server refuses it too",
             a => a.Manifest("odd.yaml", "apiVersion: config.openshift.io/v1\nkind: 5\nmetadata:\n  name: m\n")),
 
         // --- nulls in every position
@@ -81,11 +81,11 @@ public sealed partial class BadInputTests
             a => a.Manifest("image.yaml", Manifests.Image("insecureRegistries: null\nblockedRegistries: null\nallowedRegistries: null\ncontainerRuntimeSearchRegistries: null"))),
         Accepted("mirrors-null", 0, "an entry with null mirrors has no real mirror, so runtime-utils ignores it (its source is still valid)",
             a => a.Manifest("itms.yaml", Manifests.Itms("t", "- source: quay.io/team/app\n  mirrors: null"))),
-        Accepted("null-documents", 0, "documents that are only null (~, empty) are skipped, as kubectl skips empty documents",
+        AcceptedWhenEmptyIsAllowed("null-documents", "documents that are only null (~, empty) are skipped, as kubectl skips empty documents",
             a => a.Manifest("nulls.yaml", "---\n~\n---\nnull\n---\n---\n")),
-        Accepted("json-file-is-null", 0, "a JSON file holding just null carries no object",
+        AcceptedWhenEmptyIsAllowed("json-file-is-null", "a JSON file holding just null carries no object",
             a => a.Manifest("null.json", "null")),
-        Accepted("configmap-data-null-values", 0, "ConfigMap data: null and a null value are no CA data",
+        AcceptedWhenEmptyIsAllowed("configmap-data-null-values", "ConfigMap data: null and a null value are no CA data",
             a => a.Manifest("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: openshift-config\ndata: null\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: openshift-config\ndata:\n  reg.example.com: null\n")),
         Invalid("metadata-null", "no metadata means no name, and every object needs one",
             a => a.Manifest("idms.yaml", "apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: null\nspec: {}\n")),
@@ -287,11 +287,11 @@ public sealed partial class BadInputTests
             a => a.Manifest("list.yaml", "apiVersion: v1\nkind: List\nitems: [1, \"x\", null]\n")),
         Invalid("json-trailing-garbage", "text after the JSON value",
             a => a.Manifest("image.json", ImageJson("{}") + " trailing")),
-        Accepted("empty-yaml-file", 0, "an empty YAML stream has no documents",
+        AcceptedWhenEmptyIsAllowed("empty-yaml-file", "an empty YAML stream has no documents",
             a => a.Manifest("empty.yaml", "")),
         Invalid("empty-json-file", "an empty file is not a JSON value",
             a => a.Manifest("empty.json", "")),
-        Accepted("only-non-manifest-files", 0, "files that are not *.yaml, *.yml or *.json are not read; no objects render the base files",
+        AcceptedWhenEmptyIsAllowed("only-non-manifest-files", "files that are not *.yaml, *.yml or *.json are not read; no objects render the base files",
             a =>
             {
                 a.Manifest("README.md", "apiVersion: [broken");
@@ -634,6 +634,15 @@ public sealed partial class BadInputTests
 
     private static Row Accepted(string name, int registryTables, string reason, Action<Arrangement> arrange) =>
         new(name, 0, registryTables, reason, arrange);
+
+    // Input that holds no image configuration is refused unless --allow-empty says the base files
+    // are wanted; with it these rows check that the loader reads such input without complaint.
+    private static Row AcceptedWhenEmptyIsAllowed(string name, string reason, Action<Arrangement> arrange) =>
+        new(name, 0, 0, reason + " (with --allow-empty)", a =>
+        {
+            arrange(a);
+            a.Args.Add("--allow-empty");
+        });
 
     private sealed record Row(string Name, int ExpectedExit, int RegistryTables, string Reason, Action<Arrangement> Arrange);
 
