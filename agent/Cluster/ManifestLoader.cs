@@ -8,6 +8,9 @@ namespace NodeAgent.Cluster;
 /// <summary>What loading manifests produced: the snapshot, or the reasons it is invalid.</summary>
 public sealed record ManifestLoadResult(ClusterSnapshot Snapshot, IReadOnlyList<string> Errors, IReadOnlyList<string> Ignored)
 {
+    /// <summary>Where each object read was written, for the renderer's problems.</summary>
+    public ManifestLocations Locations { get; init; } = ManifestLocations.None;
+
     /// <summary>
     /// Whether the files held any image configuration: Image/cluster, ClusterVersion/version, a
     /// mirror set, or the managed registry CA. A CA ConfigMap alone configures nothing.
@@ -29,6 +32,7 @@ public sealed class ManifestLoader
 
     private readonly ManifestLimits _limits;
     private readonly WatchScope _scope;
+    private readonly ManifestLocations _locations = new();
     private readonly List<string> _errors = [];
     private readonly List<string> _ignored = [];
     private readonly Dictionary<(WatchedKind, string, string), string> _seen = [];
@@ -66,7 +70,7 @@ public sealed class ManifestLoader
             ImageTagMirrorSets = loader._itmss,
             ConfigMaps = loader._configMaps,
         };
-        return new ManifestLoadResult(snapshot, loader._errors, loader._ignored);
+        return new ManifestLoadResult(snapshot, loader._errors, loader._ignored) { Locations = loader._locations };
     }
 
     private static List<string> Files(string path, List<string> errors)
@@ -248,9 +252,11 @@ public sealed class ManifestLoader
         string MetadataField(string key) => $"{place.At(metadata is null ? null : lines.KeyLine(metadata, key), objectLine)}: {prefix}";
         if (decoded is ConfigMap configMap)
         {
+            _locations.Add($"ConfigMap/{configMap.Namespace}/{configMap.Name}", line => place.At(line, objectLine), obj, lines);
             AddConfigMap(configMap, location, MetadataField("name"), MetadataField("namespace"));
             return;
         }
+        _locations.Add($"{kind}/{decoded.Name}", line => place.At(line, objectLine), obj, lines);
         if (!Remember(watched, "", decoded.Name, location, kind!))
         {
             return;

@@ -192,7 +192,8 @@ public static partial class ObjectDecoder
         return node;
     }
 
-    [GeneratedRegex("\\[(?<index>[0-9]+)\\]|\\['(?<quoted>[^']*)'\\]|(?<name>[^.\\[]+)", RegexOptions.CultureInvariant)]
+    // Steps: [0], ['key'] (System.Text.Json), ["key"] (the renderer's field paths), name.
+    [GeneratedRegex("\\[(?<index>[0-9]+)\\]|\\['(?<quoted>[^']*)'\\]|\\[\"(?<quoted>[^\"]*)\"\\]|(?<name>[^.\\[]+)", RegexOptions.CultureInvariant)]
     private static partial Regex PathStep();
 }
 

@@ -18,13 +18,15 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
     {
         ClusterSnapshot snapshot;
         IReadOnlyList<Problem> inputProblems = [];
+        var locations = ManifestLocations.None;
         if (options.Manifests is not null)
         {
             if (LoadManifests() is not { } loaded)
             {
                 return SyncOutcome.InvalidInput;
             }
-            snapshot = loaded;
+            snapshot = loaded.Snapshot;
+            locations = loaded.Locations;
         }
         else
         {
@@ -36,7 +38,7 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
             snapshot = listed.Snapshot;
             inputProblems = listed.Problems;
         }
-        var pass = new SyncPass(options, logger, problem => diagnostics.WriteLine(problem.ToString()));
+        var pass = new SyncPass(options, logger, problem => diagnostics.WriteLine(locations.Format(problem)));
         var dryRun = options.DryRun ? new DryRunOutput(output, diagnostics, Json: options.Output == CommandLine.OutputJson) : null;
         var result = await pass.RunAsync(snapshot, inputProblems, dryRun, cancellationToken).ConfigureAwait(false);
         // Invalid input in --once writes no status.json, but the cluster still hears about it.
@@ -48,7 +50,7 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
         return result.Outcome;
     }
 
-    private ClusterSnapshot? LoadManifests()
+    private ManifestLoadResult? LoadManifests()
     {
         var scope = new WatchScope(options.CaNamespace, options.ManagedCaConfigMap);
         var loaded = ManifestLoader.Load(options.Manifests!, new ManifestLimits(options.MaxManifestBytes, options.MaxYamlDepth), scope);
@@ -74,7 +76,7 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
             return null;
         }
         LogLoaded(loaded.Snapshot, options.Manifests!);
-        return loaded.Snapshot;
+        return loaded;
     }
 
     // Null when the cluster could not be read; the reason is on stderr.
