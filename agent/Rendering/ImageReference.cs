@@ -36,6 +36,53 @@ public sealed record ImageReference(string Name, string? Tag, string? Digest)
     }
 
     /// <summary>
+    /// Why containers/image's <c>ParseNamed</c> refuses <paramref name="value"/>, as a clause that
+    /// follows the quoted value in a message ("which has no repository path"); null when it parses.
+    /// </summary>
+    public static string? WhyInvalid(string value)
+    {
+        if (TryParse(value, out _))
+        {
+            return null;
+        }
+        if (!TrySplit(value, out var name, out _, out _, out var invalidPart))
+        {
+            return $"whose {invalidPart} is not valid";
+        }
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            return "which has no repository path";
+        }
+        var domain = name[..slash];
+        if (!domain.Contains('.', StringComparison.Ordinal) && !domain.Contains(':', StringComparison.Ordinal) && domain != "localhost")
+        {
+            // The first component is not taken for a registry host: the whole name becomes a
+            // repository path on docker.io, which must be lower-case and is not the name given.
+            var hostNote = $"its first component {GoQuote.Quote(domain)} has no \".\" or \":\" and is not \"localhost\"";
+            return name.Any(char.IsAsciiLetterUpper)
+                ? $"which containers/image reads as a docker.io repository ({hostNote}), and a repository name must be lower-case"
+                : $"which containers/image reads as {GoQuote.Quote("docker.io/" + name)} ({hostNote})";
+        }
+        if (domain is "docker.io" or "index.docker.io")
+        {
+            var path = name[(slash + 1)..];
+            var normalised = "docker.io/" + (path.Contains('/', StringComparison.Ordinal) ? path : "library/" + path);
+            if (normalised != name)
+            {
+                return $"which containers/image normalises to {GoQuote.Quote(normalised)}";
+            }
+        }
+        if (name.Length > MaxNameLength)
+        {
+            return $"whose repository name is longer than {MaxNameLength} characters";
+        }
+        return name.AsSpan(slash).ContainsAnyInRange('A', 'Z')
+            ? "whose repository path is not lower-case"
+            : "which is not a valid image reference";
+    }
+
+    /// <summary>
     /// Splits <c>name[:tag][@digest]</c> as the reference grammar does (the tag is after the last
     /// <c>:</c> that follows the last <c>/</c>); false, naming the part (<c>tag</c> or
     /// <c>digest</c>), when the tag or the digest is malformed. The name is not checked.

@@ -22,14 +22,14 @@ public static class Renderer
         var blocked = Scopes(sources?.BlockedRegistries, "blockedRegistries");
         var allowed = Scopes(sources?.AllowedRegistries, "allowedRegistries");
 
-        var releaseImage = ReleaseImage(inputs, blocked.Count > 0, problems);
+        var (releaseImage, releaseOrigin) = ReleaseImage(inputs, blocked.Count > 0, problems);
 
         var digestEntries = DigestEntries(snapshot);
         var tagEntries = TagEntries(snapshot);
         var digestSets = MirrorSetMerger.Merge(digestEntries);
         var tagSets = MirrorSetMerger.Merge(tagEntries);
 
-        var split = PayloadProtection.Split(releaseImage, insecure, blocked, digestSets, problems);
+        var split = PayloadProtection.Split(releaseImage, releaseOrigin, insecure, blocked, digestSets, digestEntries, problems);
 
         // MCO's validation order: insecure, blocked, then mirror sets (IDMS, ICSP, ITMS).
         ValidateScopes(insecure, "insecure", problems);
@@ -80,7 +80,7 @@ public static class Renderer
         return scopes;
     }
 
-    private static ImageReference? ReleaseImage(ClusterInputs inputs, bool anythingBlocked, List<Problem> problems)
+    private static (ImageReference? Reference, FieldRef Origin) ReleaseImage(ClusterInputs inputs, bool anythingBlocked, List<Problem> problems)
     {
         var (value, origin) = inputs.ReleaseImageOverride is { Length: > 0 } explicitImage
             ? (explicitImage, new FieldRef("--release-image", ""))
@@ -93,14 +93,14 @@ public static class Renderer
                     "no release image is known (no ClusterVersion and no --release-image), so blocked registries are applied " +
                     "without protecting the release payload"));
             }
-            return null;
+            return (null, origin);
         }
         if (!ImageReference.TryParse(value, out var reference))
         {
             problems.Add(Problem.Error(origin, $"error parsing reference of release image {GoQuote.Quote(value)}"));
-            return null;
+            return (null, origin);
         }
-        return reference;
+        return (reference, origin);
     }
 
     private static List<MirrorSetEntry> DigestEntries(ClusterSnapshot snapshot)

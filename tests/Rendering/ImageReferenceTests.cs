@@ -52,4 +52,36 @@ public sealed class ImageReferenceTests
     [Theory]
     [MemberData(nameof(Invalid))]
     public void Rejects(string value, string reason) => ImageReference.TryParse(value, out _).Should().BeFalse(reason);
+
+    [Fact]
+    public void Gives_no_reason_for_a_valid_reference()
+    {
+        foreach (var row in Valid())
+        {
+            ImageReference.WhyInvalid((string)row[0]).Should().BeNull((string)row[2]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public void Gives_a_reason_for_every_invalid_reference(string value, string reason) =>
+        ImageReference.WhyInvalid(value).Should().NotBeNullOrEmpty(reason);
+
+    public static TheoryData<string, string, string> Rewrites() => new()
+    {
+        { "mirror.example.com:5000@" + Digest, "which has no repository path", "a host-only mirror of a whole repository" },
+        { "mirror.example.com:5000:4.17", "which has no repository path", "the same by tag: the port reads as the tag" },
+        { "docker.io/release@" + Digest, "which containers/image normalises to \"docker.io/library/release\"", "docker.io without a namespace" },
+        { "index.docker.io/ns/release", "which containers/image normalises to \"docker.io/ns/release\"", "the index.docker.io alias" },
+        { "registry/ocp/release", "which containers/image reads as \"docker.io/registry/ocp/release\"", "a dotless host is a docker.io namespace" },
+        { "MIRROR/ocp/release@" + Digest, "and a repository name must be lower-case", "an upper-case dotless host becomes an upper-case docker.io path" },
+        { "quay.io/Upper/case", "whose repository path is not lower-case", "upper case in the path" },
+        { "quay.io/" + new string('a', 260), "whose repository name is longer than 255 characters", "too long" },
+        { "quay.io/x@sha256:abc", "whose digest is not valid", "a short digest" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rewrites))]
+    public void Names_why_a_rewritten_reference_is_refused(string value, string expected, string reason) =>
+        ImageReference.WhyInvalid(value).Should().Contain(expected, reason);
 }
