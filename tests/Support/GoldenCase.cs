@@ -43,15 +43,18 @@ public static class GoldenCase
 
         var expectedExit = File.Exists(Path.Join(dir, "exit-code")) ? int.Parse(File.ReadAllText(Path.Join(dir, "exit-code")).Trim(), System.Globalization.CultureInfo.InvariantCulture) : 0;
         result.ExitCode.Should().Be(expectedExit, result.ToString());
+        // Problems name their file below the case directory ("input/image.yaml:7"), as in the case's own tree.
+        var stderr = result.Stderr.Replace(dir + "/", "", StringComparison.Ordinal);
+        var stderrLines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var stderrFile = Path.Join(dir, "stderr");
         var expectedLines = File.Exists(stderrFile) ? File.ReadAllLines(stderrFile).Where(l => l.Length > 0).ToList() : [];
         foreach (var expected in expectedLines)
         {
-            result.Stderr.Should().Contain(expected, $"case {name} expects this on stderr");
+            stderr.Should().Contain(expected, $"case {name} expects this on stderr");
         }
         if (exactDiagnostics)
         {
-            result.StderrLines.Where(l => l.StartsWith("warning: ", StringComparison.Ordinal) || l.StartsWith("error: ", StringComparison.Ordinal))
+            stderrLines.Where(l => l.StartsWith("warning: ", StringComparison.Ordinal) || l.StartsWith("error: ", StringComparison.Ordinal))
                 .Should().BeSubsetOf(expectedLines, $"case {name} lists every warning and error in its stderr file");
         }
 
