@@ -11,7 +11,7 @@ namespace NodeAgent.Tests.Cli;
 /// CA trust sync (certs.md) through the real binary with <c>--once --manifests</c>: what lands in
 /// certs.d, what is reported, and that an admin's own files and directories are never touched.
 /// </summary>
-public sealed class CaSyncTests : IDisposable
+public sealed partial class CaSyncTests : IDisposable
 {
     private const string Certs = "etc/docker/certs.d";
     private const string ContainersCerts = "etc/containers/certs.d";
@@ -613,8 +613,14 @@ public sealed class CaSyncTests : IDisposable
         Directory.EnumerateFileSystemEntries(Root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
             .ToDictionary(f => f, f => File.GetLastWriteTimeUtc(f));
 
+    // Without the "file:line: " the warnings carry in front of the object they name: the manifests
+    // here are generated one object per file, so the object says it all.
     private static string[] Warnings(ProcessResult result) =>
-        result.StderrLines.Where(l => l.StartsWith("warning: ", StringComparison.Ordinal)).ToArray();
+        result.StderrLines.Where(l => l.StartsWith("warning: ", StringComparison.Ordinal))
+            .Select(l => ManifestPlace().Replace(l, "warning: ", 1)).ToArray();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^warning: /[^ ]+:[0-9]+: ", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ManifestPlace();
 
     private void AssertModes(string[] createdDirectories, string[] caDirectories)
     {

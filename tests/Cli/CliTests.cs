@@ -118,7 +118,8 @@ public sealed class CliTests : IDisposable
 
         var result = Once(bad, Root, "--reload-command", "");
         result.ExitCode.Should().Be(2);
-        result.StderrLines.Should().Contain("error: ImageDigestMirrorSet/dev-mirrors: spec.imageDigestMirrors[1].mirrors[0]: invalid format for mirror \"*.x/y\"");
+        // The renderer's problem names the file and the line of the mirror, as the loader's do.
+        result.StderrLines.Should().Contain($"error: {bad}/idms.yaml:10: ImageDigestMirrorSet/dev-mirrors: spec.imageDigestMirrors[1].mirrors[0]: invalid format for mirror \"*.x/y\"");
         DirectorySnapshot.Of(Root).Should().Equal(before);
     }
 
@@ -128,7 +129,7 @@ public sealed class CliTests : IDisposable
         var bad = ManifestsDir(("image.yaml", Manifests.Image("insecureRegistries: [\"*.bad/path\"]")));
         var result = Once(bad, Root, "--reload-command", "");
         result.ExitCode.Should().Be(2);
-        result.StderrLines.Should().Contain("error: Image/cluster: spec.registrySources.insecureRegistries[0]: invalid entry for insecure registries \"*.bad/path\"");
+        result.StderrLines.Should().Contain($"error: {bad}/image.yaml:7: Image/cluster: spec.registrySources.insecureRegistries[0]: invalid entry for insecure registries \"*.bad/path\"");
         Directory.Exists(Root).Should().BeFalse("not even the root directory is created");
     }
 
@@ -138,7 +139,7 @@ public sealed class CliTests : IDisposable
         var manifests = ManifestsDir(("idms.yaml", Manifests.Idms("no-mirrors", "- source: quay.io/x\n  mirrorSourcePolicy: NeverContactSource")));
         var result = Once(manifests, Root, "--reload-command", "");
         result.ExitCode.Should().Be(0);
-        result.StderrLines.Should().Contain(l => l.StartsWith("warning: ImageDigestMirrorSet/no-mirrors: spec.imageDigestMirrors[0].mirrorSourcePolicy:", StringComparison.Ordinal));
+        result.StderrLines.Should().Contain(l => l.StartsWith($"warning: {manifests}/idms.yaml:8: ImageDigestMirrorSet/no-mirrors: spec.imageDigestMirrors[0].mirrorSourcePolicy:", StringComparison.Ordinal));
     }
 
     [Fact]
