@@ -433,6 +433,97 @@ public sealed class ManifestLoaderTests : IDisposable
         result.Ignored.Should().ContainSingle(reason).Which.Should().EndWith($"{apiVersion} {kind} is not read by node-agent");
     }
 
+    // ---- strict fields and near misses ---------------------------------------------------
+
+    [Fact]
+    public void An_unknown_field_anywhere_names_its_line_and_path_and_suggests_the_close_one()
+    {
+        var file = _dir.Write("idms.yaml", """
+            apiVersion: config.openshift.io/v1
+            kind: ImageDigestMirrorSet
+            metdata:
+              name: m
+            spec:
+              imageDigestMirrors:
+              - source: quay.io/team/app
+                mirror: [mirror.example.com/app]
+            """);
+
+        Load().Errors.Should().Equal(
+            $"{file}:3: ImageDigestMirrorSet: metdata: unknown field \"metdata\" at the top level; did you mean \"metadata\"?",
+            $"{file}:8: ImageDigestMirrorSet: spec.imageDigestMirrors[0].mirror: unknown field \"mirror\" in spec.imageDigestMirrors[0]; did you mean \"mirrors\"?");
+    }
+
+    [Fact]
+    public void An_object_exported_from_a_live_cluster_loads_as_it_is()
+    {
+        _dir.Write("image.yaml", """
+            apiVersion: config.openshift.io/v1
+            kind: Image
+            metadata:
+              name: cluster
+              uid: 5b1e0c7e-2f6b-4a59-9d38-1f0c2a7d9e11
+              resourceVersion: "48213"
+              generation: 3
+              creationTimestamp: "2026-11-20T10:00:00Z"
+              annotations: {release.openshift.io/create-only: "true"}
+              ownerReferences: [{apiVersion: config.openshift.io/v1, kind: ClusterVersion, name: version, uid: x}]
+              managedFields:
+              - {manager: cluster-version-operator, operation: Update, apiVersion: config.openshift.io/v1, time: "2026-11-20T10:00:00Z", fieldsType: FieldsV1, fieldsV1: {"f:spec": {}}}
+            spec:
+              externalRegistryHostnames: [registry.apps.example.com]
+              allowedRegistriesForImport: [{domainName: quay.io, insecure: false}]
+              registrySources: {insecureRegistries: [insecure.example.com]}
+            status:
+              internalRegistryHostname: image-registry.openshift-image-registry.svc:5000
+              anything: {the: [server, wrote]}
+            """);
+
+        var result = Load();
+
+        result.Errors.Should().BeEmpty();
+        result.Snapshot.Image!.Spec!.RegistrySources!.InsecureRegistries.Should().Equal("insecure.example.com");
+    }
+
+    [Theory]
+    [InlineData("Cluster", "another case")]
+    [InlineData("\"cluster \"", "a trailing space")]
+    [InlineData("clustr", "a letter dropped")]
+    public void An_image_named_a_slip_away_from_cluster_is_invalid(string name, string reason)
+    {
+        var file = _dir.Write("image.yaml", $"apiVersion: config.openshift.io/v1\nkind: Image\nmetadata:\n  name: {name}\nspec: {{}}\n");
+
+        Load().Errors.Should().ContainSingle(reason).Which.Should().StartWith($"{file}:4: Image/").And.EndWith("; did you mean \"cluster\"?");
+    }
+
+    [Fact]
+    public void The_trusted_ca_configmap_must_have_the_name_and_namespace_the_image_gives()
+    {
+        var image = _dir.Write("image.yaml", "apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  additionalTrustedCA:\n    name: user-ca\n");
+        var slip = _dir.Write("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: user_ca\n  namespace: openshift-config\ndata: {}\n");
+        var bare = _dir.Write("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: user-ca\ndata: {}\n");
+        var elsewhere = _dir.Write("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: user-ca\n  namespace: openshift_config\ndata: {}\n");
+        _dir.Write("d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-settings\n  namespace: my-app\ndata: {}\n");
+
+        var errors = Load().Errors;
+
+        errors.Should().HaveCount(3, "the ConfigMap of another namespace is ignored");
+        errors.Should().Contain(e => e.StartsWith($"{elsewhere}:5: ConfigMap/openshift_config/user-ca: metadata.namespace: ", StringComparison.Ordinal) && e.EndsWith("did you mean \"openshift-config\"?", StringComparison.Ordinal));
+        errors.Should().Contain(e => e.StartsWith($"{slip}:4: ConfigMap/openshift-config/user_ca: metadata.name: Image/cluster spec.additionalTrustedCA.name is \"user-ca\" ({image}:6)", StringComparison.Ordinal));
+        errors.Should().Contain(e => e.StartsWith($"{bare}:4: ConfigMap/user-ca: metadata.namespace: missing;", StringComparison.Ordinal) && e.EndsWith("did you mean namespace: openshift-config?", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Only_image_configuration_counts_as_input_a_lone_ca_configmap_does_not()
+    {
+        _dir.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: user-ca, namespace: openshift-config}\ndata: {}\n");
+        _dir.Write("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n");
+        Load().HasImageConfiguration(Scope).Should().BeFalse();
+
+        _dir.Write("managed.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: image-registry-ca, namespace: openshift-config-managed}\ndata: {}\n");
+        Load().HasImageConfiguration(Scope).Should().BeTrue("the managed registry CA is written without an Image");
+    }
+
     // ---- duplicates ----------------------------------------------------------------------
 
     [Fact]
