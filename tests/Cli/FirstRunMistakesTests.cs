@@ -32,6 +32,31 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         result.StderrLines.Should().Equal([line], result.ToString());
     }
 
+    // ---- --root -----------------------------------------------------------------------------------
+
+    [Fact]
+    public void A_root_that_is_a_file_is_invalid_input_naming_it()
+    {
+        var file = _work.Write("not-a-dir", "x");
+
+        InvalidInput(Once(RepoPaths.Examples, file), $"error: --root {file} is not a directory; give the directory that stands for the host's /");
+        InvalidInput(Once(RepoPaths.Examples, Path.Join(file, "below")),
+            $"error: --root {file}/below is not a directory: {file} is a file; give the directory that stands for the host's /");
+        File.ReadAllText(file).Should().Be("x");
+    }
+
+    [Fact]
+    public void Explain_and_status_with_a_root_that_does_not_exist_name_it_and_exit_2()
+    {
+        var missing = _work.File("no-such-root");
+
+        InvalidInput(NodeAgentProcess.Run(["explain", "quay.io/team/app:v1", "--root", missing]),
+            $"error: --root {missing} does not exist; give the directory node-agent renders into (default /)");
+        InvalidInput(NodeAgentProcess.Run(["status"], new Dictionary<string, string> { ["NODEAGENT_Root"] = missing }),
+            $"error: NODEAGENT_Root={missing} does not exist; give the directory node-agent renders into (default /)");
+        Directory.Exists(missing).Should().BeFalse();
+    }
+
     // ---- options that take a value ----------------------------------------------------------------
 
     [Theory]
@@ -71,5 +96,89 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         var result = Once(RepoPaths.Examples, Root, "--dry-run", "--node-name=--odd");
 
         result.ExitCode.Should().Be(0, result.ToString());
+    }
+
+    // ---- NODEAGENT_ variables ----------------------------------------------------------------------
+
+    [Fact]
+    public void An_environment_variable_that_is_not_a_setting_is_invalid_input_with_a_did_you_mean()
+    {
+        var typo = NodeAgentProcess.Run(["--once", "--manifests", RepoPaths.Examples, "--root", Root],
+            new Dictionary<string, string> { ["NODEAGENT_Runtim"] = "containerd" });
+        InvalidInput(typo, "error: environment variable NODEAGENT_Runtim is not a setting; did you mean NODEAGENT_Runtime?");
+
+        var caseAndLetters = NodeAgentProcess.Run(["--once", "--manifests", RepoPaths.Examples, "--root", Root],
+            new Dictionary<string, string> { ["NODEAGENT_BACKOFFCAPSECOND"] = "3" });
+        InvalidInput(caseAndLetters, "error: environment variable NODEAGENT_BACKOFFCAPSECOND is not a setting; did you mean NODEAGENT_BackoffCapSeconds?");
+
+        var far = NodeAgentProcess.Run(["--once", "--manifests", RepoPaths.Examples, "--root", Root],
+            new Dictionary<string, string> { ["NODEAGENT_Colour"] = "blue" });
+        far.ExitCode.Should().Be(2, far.ToString());
+        far.StderrLines.Should().ContainSingle().Which.Should()
+            .StartWith("error: environment variable NODEAGENT_Colour is not a setting; settings: Root, Kubeconfig,")
+            .And.NotContain("did you mean");
+        Directory.Exists(Root).Should().BeFalse("exit 2 creates nothing below --root");
+    }
+
+    [Fact]
+    public void A_setting_in_another_case_is_still_that_setting()
+    {
+        var result = Once(RepoPaths.Examples, Root, "--dry-run");
+        var upper = NodeAgentProcess.Run(["--once", "--manifests", RepoPaths.Examples, "--root", Root, "--reload-command", "", "--dry-run"],
+            new Dictionary<string, string> { ["NODEAGENT_RUNTIME"] = "crio" });
+
+        upper.ExitCode.Should().Be(0, upper.ToString());
+        upper.Stdout.Should().Be(result.Stdout);
+    }
+
+    /// <summary>The unit, the RPM's sysconfig, the container deployment and the tests' own runs set only real settings.</summary>
+    [Fact]
+    public void Packaging_and_tests_set_no_NODEAGENT_variable_that_is_not_a_setting()
+    {
+        var settings = NodeAgent.Configuration.OptionsLoader.SettingNames;
+        var found = new List<string>();
+        foreach (var tree in new[] { "systemd", "rpm", "deploy", "tests", "bench" })
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.Join(RepoPaths.Root, tree), "*", SearchOption.AllDirectories)
+                .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/testdata/", StringComparison.Ordinal)))
+            {
+                foreach (Match match in EnvironmentSetting().Matches(File.ReadAllText(file)))
+                {
+                    found.Add($"{Path.GetRelativePath(RepoPaths.Root, file)}: {match.Value}");
+                }
+            }
+        }
+        found.Should().NotBeEmpty("the tests set settings through the environment");
+        var deliberate = new[] { "NODEAGENT_Runtim", "NODEAGENT_BACKOFFCAPSECOND", "NODEAGENT_Colour" };
+        found.Where(f => f.Split(": ")[1]["NODEAGENT_".Length..] is var name && !settings.Contains(name, StringComparer.OrdinalIgnoreCase))
+            .Where(f => !(f.StartsWith("tests/Cli/FirstRunMistakesTests.cs", StringComparison.Ordinal) && deliberate.Contains(f.Split(": ")[1])))
+            .Should().BeEmpty("every NODEAGENT_ variable set must be a setting, or node-agent refuses to start");
+    }
+
+    // A variable as it is set: a quoted name (a test's environment), NAME= (sysconfig, shell), or a
+    // YAML "name: NAME" at the end of its line.
+    [GeneratedRegex(@"NODEAGENT_[A-Za-z][A-Za-z0-9]*(?=[""=]|\r?$)", RegexOptions.Multiline)]
+    private static partial Regex EnvironmentSetting();
+
+    // ---- --config JSON ------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("{\"Root\": \"/x\",\n}\n", 1, "a trailing comma after the last property")]
+    [InlineData("{\n  \"CertsTargets\": [\"/etc/docker/certs.d\",\n  ]\n}\n", 2, "a trailing comma after the last element of a list")]
+    [InlineData("{\n  \"LogLevel\": \"Debug\"\n  \"Runtime\": \"crio\"\n}\n", 3, "'\"' after a value, where ',' or a closing '}' or ']' belongs (a comma missing?)")]
+    [InlineData("{\n  // settings\n  \"LogLevel\": \"Debug\"\n}\n", 2, "'/' outside a string: JSON has no comments, and a string needs double quotes")]
+    [InlineData("{'LogLevel': 'Debug'}", 1, "a single quote outside a string: JSON strings use double quotes")]
+    [InlineData("{\"ReportStatus\": True}", 1, "'T' where a value belongs: true, false and null are lower case, and a string needs double quotes")]
+    [InlineData("{\"LogLevel\": \"Debug\"", 1, "the file ends inside an object or a list: a '}' or ']' is missing")]
+    [InlineData("", 1, "no JSON value: the file is empty")]
+    public void A_config_that_is_not_json_names_the_file_the_line_and_a_plain_reason(string json, int line, string reason)
+    {
+        var config = _work.Write("config.json", json);
+
+        var result = NodeAgentProcess.Run(["--once", "--manifests", RepoPaths.Examples, "--root", Root, "--config", config]);
+
+        InvalidInput(result, $"error: {config}:{line}: invalid JSON: {reason}");
+        result.Stderr.Should().NotContain("LineNumber").And.NotContain("reader options").And.NotContain("BytePositionInLine");
+        Directory.Exists(Root).Should().BeFalse();
     }
 }

@@ -83,11 +83,24 @@ public sealed class StatusCommandTests : IDisposable
     [Fact]
     public void A_root_without_records_says_so()
     {
+        Directory.CreateDirectory(Root);
+
         var result = Status();
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Stdout.Should().Contain("last pass    none recorded");
         result.Stdout.Should().Contain("  none managed");
+        Directory.EnumerateFileSystemEntries(Root).Should().BeEmpty("status only reads");
+    }
+
+    [Fact]
+    public void A_root_that_does_not_exist_is_invalid_input_naming_it()
+    {
+        var result = Status();
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Stdout.Should().BeEmpty();
+        result.StderrLines.Should().Equal($"error: --root {Root} does not exist; give the directory node-agent renders into (default /)");
         Directory.Exists(Root).Should().BeFalse("status only reads");
     }
 
