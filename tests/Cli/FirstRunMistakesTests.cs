@@ -181,4 +181,23 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         result.Stderr.Should().NotContain("LineNumber").And.NotContain("reader options").And.NotContain("BytePositionInLine");
         Directory.Exists(Root).Should().BeFalse();
     }
+
+    // ---- a root this user may not write ------------------------------------------------------------------
+
+    [Fact]
+    public void A_root_this_user_may_not_write_is_one_error_line_with_the_path_and_what_to_do()
+    {
+        var locked = Directory.CreateDirectory(_work.File("locked")).FullName;
+        Unprivileged.OpenToEveryone(_work.Path, locked);
+        File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var root = Path.Join(locked, "root");
+
+        var result = Unprivileged.Run(["--once", "--manifests", RepoPaths.Examples, "--root", root, "--reload-command", ""]);
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.StderrLines.Where(l => !l.StartsWith("info: ", StringComparison.Ordinal)).Should().Equal(
+            [$"error: node: cannot create the directory {root}: permission denied; run node-agent as root, or give a --root this user can write"],
+            result.ToString());
+        Directory.Exists(root).Should().BeFalse();
+    }
 }
