@@ -182,6 +182,37 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         Directory.Exists(Root).Should().BeFalse();
     }
 
+    // ---- mirror sets ---------------------------------------------------------------------------------
+
+    [Fact]
+    public void A_url_or_an_image_reference_where_a_repository_belongs_says_what_to_write()
+    {
+        var objects = Objects(string.Join("\n---\n",
+            Manifests.Idms("urls", "- source: https://quay.io/team\n  mirrors: [\"https://mirror.example/team\", \"mirror.example/team:v1\"]\n- source: quay.io/team/app@sha256:0123\n  mirrors: [\"mirror.example/app\"]"),
+            Manifests.Itms("tags", "- source: quay.io/team/tool:latest\n  mirrors: [\"mirror.example/tool\"]"),
+            Manifests.Icsp("legacy", "- source: http://registry.example:5000/legacy\n  mirrors: [\"mirror.example/legacy\"]")));
+
+        var result = Once(objects, Root);
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.StderrLines.Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).Should().BeEquivalentTo(
+            "error: ImageContentSourcePolicy/legacy: spec.repositoryDigestMirrors[0].source: invalid format for source \"http://registry.example:5000/legacy\": no scheme: write host[:port]/path",
+            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].source: invalid format for source \"https://quay.io/team\": no scheme: write host[:port]/path",
+            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].mirrors[0]: invalid format for mirror \"https://mirror.example/team\": no scheme: write host[:port]/path",
+            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].mirrors[1]: invalid format for mirror \"mirror.example/team:v1\": a mirror names a repository, without a tag or digest",
+            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[1].source: invalid format for source \"quay.io/team/app@sha256:0123\": a source names a repository, without a tag or digest",
+            "error: ImageTagMirrorSet/tags: spec.imageTagMirrors[0].source: invalid format for source \"quay.io/team/tool:latest\": a source names a repository, without a tag or digest");
+        Directory.Exists(Root).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_host_with_a_port_is_no_tag()
+    {
+        var result = Once(Objects(Manifests.Idms("ported", "- source: registry.example:5000/team\n  mirrors: [\"mirror.example:5000\"]")), Root);
+
+        result.ExitCode.Should().Be(0, result.ToString());
+    }
+
     // ---- a root this user may not write ------------------------------------------------------------------
 
     [Fact]
