@@ -33,13 +33,13 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
     /// CRI-O and MCO (<see cref="ImpactForecast"/>); writes nothing at all. Drifted files are
     /// reported as such (they would be restored).
     /// </summary>
-    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, DryRunOutput output)
+    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, DryRunOutput output, string? reloadCommand = null)
     {
         var state = _store.Load();
         var planned = new FileApplier(_store).Plan(plan(state), state);
         ReportDrift(planned, guard: null, dryRun: true);
         var changes = Effective(planned);
-        var report = ImpactForecast.Compute(ImpactInputsOf(changes));
+        var report = ImpactForecast.Compute(ImpactInputsOf(changes) with { ReloadDisabled = reloadCommand is { Length: 0 } });
         if (output.Json)
         {
             output.Diff.Write(ImpactJson.Format(report, file => UnifiedDiff.Format(file.Path, file.Before, file.After)));

@@ -180,7 +180,7 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
         try
         {
             var outcome = dryRunOutput is not null
-                ? new SyncResult(applier.DryRun(Plan, dryRunOutput))
+                ? new SyncResult(applier.DryRun(Plan, dryRunOutput, options.ReloadCommand))
                 : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, drift, cancellationToken).ConfigureAwait(false);
             return outcome with { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash };
         }

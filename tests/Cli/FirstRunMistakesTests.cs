@@ -231,4 +231,24 @@ public sealed partial class FirstRunMistakesTests : IDisposable
             result.ToString());
         Directory.Exists(root).Should().BeFalse();
     }
+
+    // ---- the dry run's reload line -----------------------------------------------------------------------
+
+    [Fact]
+    public void A_dry_run_with_reloads_disabled_says_the_reload_is_needed_but_disabled()
+    {
+        var objects = Objects(Manifests.Idms("one", "- source: quay.io/team\n  mirrors: [\"mirror.example/team\"]"));
+
+        var disabled = Once(objects, Root, "--dry-run");
+        var json = Once(objects, Root, "--dry-run", "--output", "json");
+        var configured = NodeAgentProcess.Run(["--once", "--manifests", objects, "--root", Root, "--dry-run", "--reload-command", "true"]);
+
+        disabled.ExitCode.Should().Be(0, disabled.ToString());
+        disabled.StderrLines.Should().Contain("  CRI-O reload: needed (registries.conf, policy.json changed), but disabled (--reload-command '')");
+        var reload = JsonNode.Parse(json.Stdout)!["reload"]!;
+        reload["needed"]!.GetValue<bool>().Should().BeTrue();
+        reload["disabled"]!.GetValue<bool>().Should().BeTrue();
+        configured.StderrLines.Should().Contain("  CRI-O reload: yes (registries.conf, policy.json changed)");
+        Directory.Exists(Root).Should().BeFalse("a dry run writes nothing");
+    }
 }
