@@ -353,7 +353,8 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     // unrelated change does not repeat the same warnings.
     private void Report(Problem problem)
     {
-        var text = problem.ToString();
+        // The log level says error or warning already; the text carries what and where.
+        var text = $"{problem.Where}: {problem.Message}";
         if (problem.IsError)
         {
             Log.InputError(logger, text);

@@ -122,7 +122,7 @@ public static class StatusCommand
         {
             return "";
         }
-        var days = (int)Math.Floor((time - now).TotalDays);
+        var days = Rendering.ExpiryDays.Left(time, now);
         return days < 0 ? "EXPIRED" : $"{days} days left";
     }
 
