@@ -64,7 +64,8 @@ public static partial class Log
     [LoggerMessage(EventId = 60, Level = LogLevel.Debug, Message = "listed {Resource}: {Items} object(s) at resourceVersion {ResourceVersion}")]
     public static partial void Listed(ILogger logger, string resource, int items, string resourceVersion);
 
-    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "{Resource}: {Error}; retrying in {DelayMs:0} ms (attempt {Attempt})")]
+    // Each kind's retries are detail: the outage as a whole is ApiFailing and ApiAnswering.
+    [LoggerMessage(EventId = 61, Level = LogLevel.Debug, Message = "{Resource}: {Error}; retrying in {DelayMs:0} ms (attempt {Attempt})")]
     public static partial void WatchFailed(ILogger logger, string resource, string error, double delayMs, int attempt);
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Warning,
@@ -74,7 +75,7 @@ public static partial class Log
     [LoggerMessage(EventId = 63, Level = LogLevel.Information, Message = "{Resource}: resourceVersion {ResourceVersion} is too old (410 Gone); listing again")]
     public static partial void Relisting(ILogger logger, string resource, string resourceVersion);
 
-    [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "{Resource}: back after {Failures} failed attempt(s)")]
+    [LoggerMessage(EventId = 64, Level = LogLevel.Debug, Message = "{Resource}: back after {Failures} failed attempt(s)")]
     public static partial void Recovered(ILogger logger, string resource, int failures);
 
     [LoggerMessage(EventId = 65, Level = LogLevel.Information, Message = "CA ConfigMap: now following {ConfigMap} (named by Image/cluster spec.additionalTrustedCA.name)")]
@@ -88,6 +89,14 @@ public static partial class Log
 
     [LoggerMessage(EventId = 70, Level = LogLevel.Information, Message = "API server {Server} ({Source}); watching {Resources}")]
     public static partial void Watching(ILogger logger, string server, string source, string resources);
+
+    [LoggerMessage(EventId = 68, Level = LogLevel.Warning,
+        Message = "requests to the API server {Server} are failing ({Resource}: {Error}); every watch retries with a backoff of at most {CapS:0} s, and one line follows when the server answers again")]
+    public static partial void ApiFailing(ILogger logger, string server, string resource, string error, double capS);
+
+    [LoggerMessage(EventId = 69, Level = LogLevel.Information,
+        Message = "the API server {Server} answers again, after {DurationS:0.0} s and {Failures} failed attempt(s)")]
+    public static partial void ApiAnswering(ILogger logger, string server, double durationS, int failures);
 
     [LoggerMessage(EventId = 71, Level = LogLevel.Information, Message = "serving /healthz, /readyz and /metrics on http://{Endpoint}")]
     public static partial void Listening(ILogger logger, string endpoint);
