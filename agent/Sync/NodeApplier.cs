@@ -131,7 +131,8 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
         foreach (var change in effective)
         {
             var action = Describe(change);
-            Log.FileChanged(logger, action, change.Path, change.After?.Length ?? 0);
+            // A removed file is logged with the size it had.
+            Log.FileChanged(logger, action, change.Path, change.After?.Length ?? change.Before?.Length ?? 0);
         }
         if (effective.Count == 0)
         {

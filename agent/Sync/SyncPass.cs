@@ -139,7 +139,9 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
             return Invalid(errors, result.Problems.First(p => p.IsError));
         }
         var entries = CountEntries(result.RegistriesConf);
-        Log.Rendered(logger, entries, started.Elapsed.TotalMilliseconds, result.SearchDropIn is null ? "absent" : "present");
+        var rendered = SnapshotSummary.Plural(entries, "registry entry", "registry entries");
+        var runtimeFiles = SnapshotSummary.RuntimeFiles(options, result.SearchDropIn is not null);
+        Log.Rendered(logger, rendered, started.Elapsed.TotalMilliseconds, runtimeFiles);
 
         var ca = CaRenderer.Render(new CaInputs
         {

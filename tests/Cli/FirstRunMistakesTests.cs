@@ -251,4 +251,37 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         configured.StderrLines.Should().Contain("  CRI-O reload: yes (registries.conf, policy.json changed)");
         Directory.Exists(Root).Should().BeFalse("a dry run writes nothing");
     }
+
+    // ---- log wording ---------------------------------------------------------------------------------------
+
+    [Fact]
+    public void The_log_counts_every_kind_read_with_the_right_noun_and_says_what_the_runtime_gets()
+    {
+        var one = Objects(Manifests.Idms("one", "- source: quay.io/team\n  mirrors: [\"mirror.example/team\"]"));
+
+        var single = Once(one, Root);
+        var examples = Once(RepoPaths.Examples, _work.File("examples-root"));
+        var containerd = Once(one, _work.File("containerd-root"), "--runtime", "containerd");
+
+        single.StderrLines.Should().Contain(l => l.EndsWith($"] read 1 object from {one}: 1 ImageDigestMirrorSet, 0 ImageTagMirrorSet, 0 ImageContentSourcePolicy, 0 ConfigMap, Image/cluster absent, ClusterVersion/version absent", StringComparison.Ordinal), single.ToString());
+        single.StderrLines.Should().Contain(l => Regex.IsMatch(l, @"\] rendered 1 registry entry in [0-9.]+ ms; search drop-in absent$"), single.ToString());
+        examples.StderrLines.Should().Contain(l => l.EndsWith($"] read 7 objects from {RepoPaths.Examples}: 1 ImageDigestMirrorSet, 1 ImageTagMirrorSet, 2 ImageContentSourcePolicy, 1 ConfigMap, Image/cluster present, ClusterVersion/version present", StringComparison.Ordinal), examples.ToString());
+        containerd.StderrLines.Should().Contain(l => Regex.IsMatch(l, @"\] rendered 1 registry entry in [0-9.]+ ms; for containerd: hosts.toml only \(no registries.conf, policy.json or search drop-in\)$"), containerd.ToString());
+        containerd.Stderr.Should().NotContain("search drop-in present").And.NotContain("search drop-in absent");
+    }
+
+    [Fact]
+    public void A_removed_file_is_logged_with_the_size_it_had()
+    {
+        var withSearch = Objects(Manifests.Image("containerRuntimeSearchRegistries: [\"search.example\"]"));
+        var withoutSearch = Objects(Manifests.Image("insecureRegistries: [\"insecure.example\"]"));
+        Once(withSearch, Root).ExitCode.Should().Be(0);
+        var size = new FileInfo(Path.Join(Root, "etc/containers/registries.conf.d/01-image-searchRegistries.conf")).Length;
+
+        var result = Once(withoutSearch, Root);
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.StderrLines.Should().Contain(l => l.EndsWith($"] removed etc/containers/registries.conf.d/01-image-searchRegistries.conf ({size} bytes)", StringComparison.Ordinal), result.ToString());
+        size.Should().BeGreaterThan(0);
+    }
 }
