@@ -5,25 +5,30 @@ namespace NodeAgent.Cluster;
 
 /// <summary>
 /// The API server's failures as one story across every watched kind: one warning when requests
-/// start failing (naming the server and the first error), one line when every kind that failed
-/// has listed again (how long it took, how many attempts failed). Each kind retries on its own
-/// backoff; logging each retry made a five-second outage twenty lines.
+/// start failing (naming the server, the kind and the error), a reminder while they go on (every
+/// <see cref="ReminderInterval"/>), and one line when the server answers again (how long it took,
+/// how many attempts failed). Each kind retries on its own backoff; logging each retry made a
+/// five-second outage twenty lines.
 /// </summary>
 public sealed class ApiOutage(string server, TimeSpan backoffCap, ILogger logger, TimeProvider time)
 {
+    /// <summary>How often an outage that goes on is logged again.</summary>
+    public static readonly TimeSpan ReminderInterval = TimeSpan.FromMinutes(5);
+
     private readonly object _lock = new();
-    private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
-    private long _began;
+    private bool _ongoing;
+    private DateTimeOffset _began;
+    private DateTimeOffset _reminded;
     private int _failures;
 
-    /// <summary>True while a kind has failed and not yet listed again.</summary>
+    /// <summary>True from the first failed request until the server answers again.</summary>
     public bool Ongoing
     {
         get
         {
             lock (_lock)
             {
-                return _failing.Count > 0;
+                return _ongoing;
             }
         }
     }
@@ -33,44 +38,41 @@ public sealed class ApiOutage(string server, TimeSpan backoffCap, ILogger logger
     {
         lock (_lock)
         {
+            var now = time.GetUtcNow();
             _failures++;
-            if (_failing.Count == 0)
+            if (!_ongoing)
             {
-                _began = time.GetTimestamp();
-                Log.ApiFailing(logger, server, resource, error, backoffCap.TotalSeconds);
+                _ongoing = true;
+                _began = _reminded = now;
+                Log.ApiFailing(logger, server, "", resource, error, backoffCap.TotalSeconds);
             }
-            _failing.Add(resource);
-        }
-    }
-
-    /// <summary>The server answered for <paramref name="resource"/>: it listed (or said it does not serve the type).</summary>
-    public void Answered(string resource)
-    {
-        lock (_lock)
-        {
-            if (!_failing.Remove(resource) || _failing.Count > 0)
+            else if (now - _reminded >= ReminderInterval)
             {
-                return;
+                _reminded = now;
+                var still = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $" still, for {(now - _began).TotalSeconds:0} s and {_failures} failed attempt(s)");
+                Log.ApiFailing(logger, server, still, resource, error, backoffCap.TotalSeconds);
             }
-            var seconds = time.GetElapsedTime(_began).TotalSeconds;
-            Log.ApiAnswering(logger, server, seconds, _failures);
-            _failures = 0;
         }
     }
 
     /// <summary>
-    /// <paramref name="resource"/> is no longer watched (node-agent stops, or Image/cluster names
-    /// another CA ConfigMap): it no longer keeps an outage open. Nothing is logged: the server
-    /// has not answered.
+    /// The server answered a request (a list, a watch event, a 404 for a type it does not
+    /// serve): the outage, if there was one, is over. The kinds still waiting out their backoff
+    /// list on their next try; a request that fails again begins a new outage.
     /// </summary>
-    public void Forget(string resource)
+    public void Answered()
     {
         lock (_lock)
         {
-            if (_failing.Remove(resource) && _failing.Count == 0)
+            if (!_ongoing)
             {
-                _failures = 0;
+                return;
             }
+            _ongoing = false;
+            var seconds = (time.GetUtcNow() - _began).TotalSeconds;
+            Log.ApiAnswering(logger, server, seconds, _failures);
+            _failures = 0;
         }
     }
 }

@@ -97,7 +97,7 @@ public sealed class Reflector(
                 if (resourceVersion is null)
                 {
                     resourceVersion = await ListAsync(cancellationToken).ConfigureAwait(false);
-                    _outage.Answered(Resource.Description);
+                    _outage.Answered();
                     if (backoff.Failures > 0 || notServedBackoff.Failures > 0)
                     {
                         Log.Recovered(logger, Resource.Description, backoff.Failures + notServedBackoff.Failures);
@@ -117,7 +117,6 @@ public sealed class Reflector(
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                _outage.Forget(Resource.Description);
                 return;
             }
             catch (KubeApiException e) when (e.IsGone)
@@ -136,7 +135,7 @@ public sealed class Reflector(
             catch (KubeApiException e) when (e.StatusCode == 404)
             {
                 restarted(Resource.Label, "not_served");
-                _outage.Answered(Resource.Description);
+                _outage.Answered();
                 resourceVersion = null;
                 delay = notServedBackoff.Next();
                 MarkNotServed(delay);
@@ -165,7 +164,6 @@ public sealed class Reflector(
             }
             catch (OperationCanceledException)
             {
-                _outage.Forget(Resource.Description);
                 return;
             }
         }
@@ -245,6 +243,7 @@ public sealed class Reflector(
         {
             events++;
             backoff.Reset();
+            _outage.Answered();
             Apply(watchEvent);
             resourceVersion = watchEvent.ResourceVersion is { Length: > 0 } next ? next : resourceVersion;
         }

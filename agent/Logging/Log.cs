@@ -91,8 +91,8 @@ public static partial class Log
     public static partial void ServedAgain(ILogger logger, string resource);
 
     [LoggerMessage(EventId = 68, Level = LogLevel.Warning,
-        Message = "requests to the API server {Server} are failing ({Resource}: {Error}); every watch retries with a backoff of at most {CapS:0} s, and one line follows when the server answers again")]
-    public static partial void ApiFailing(ILogger logger, string server, string resource, string error, double capS);
+        Message = "requests to the API server {Server} are failing{Still} ({Resource}: {Error}); every watch retries with a backoff of at most {CapS:0} s, and one line follows when the server answers again")]
+    public static partial void ApiFailing(ILogger logger, string server, string still, string resource, string error, double capS);
 
     [LoggerMessage(EventId = 69, Level = LogLevel.Information,
         Message = "the API server {Server} answers again, after {DurationS:0.0} s and {Failures} failed attempt(s)")]
