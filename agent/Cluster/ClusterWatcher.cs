@@ -38,16 +38,20 @@ public sealed class ClusterWatcher
     private readonly WatchTiming _timing;
     private readonly ILogger _logger;
     private readonly Action<string, string> _restarted;
+    private readonly ApiOutage _outage;
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<bool> _imageChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<Reflector> _fixed = [];
     private readonly Reflector _images;
     private volatile Reflector? _trustedCa;
 
-    public ClusterWatcher(KubeClient client, WatchScope scope, WatchTiming timing, ILogger logger, Action<string, string>? restarted = null)
+    public ClusterWatcher(KubeClient client, WatchScope scope, WatchTiming timing, ILogger logger, Action<string, string>? restarted = null, TimeProvider? time = null)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(timing);
         _client = client;
+        _outage = new ApiOutage(client.Server.ToString(), timing.BackoffCap, logger, time ?? TimeProvider.System);
         _scope = scope;
         _timing = timing;
         _logger = logger;
@@ -200,7 +204,7 @@ public sealed class ClusterWatcher
     }
 
     private Reflector Create(WatchedResource resource, Action changed) =>
-        new(resource, _client, _timing, _logger, changed, _restarted);
+        new(resource, _client, _timing, _logger, changed, _restarted, _outage);
 
     private void ImageChanged()
     {

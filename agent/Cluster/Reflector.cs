@@ -46,8 +46,12 @@ public sealed class Reflector(
     WatchTiming timing,
     ILogger logger,
     Action changed,
-    Action<string, string> restarted)
+    Action<string, string> restarted,
+    ApiOutage? outage = null)
 {
+    // A reflector on its own still tells an outage once, not once per retry.
+    private readonly ApiOutage _outage = outage ?? new ApiOutage(client.Server.ToString(), timing.BackoffCap, logger, TimeProvider.System);
+
     private readonly object _lock = new();
     private Dictionary<string, StoredObject> _items = new(StringComparer.Ordinal);
     private volatile bool _listed;
@@ -93,6 +97,7 @@ public sealed class Reflector(
                 if (resourceVersion is null)
                 {
                     resourceVersion = await ListAsync(cancellationToken).ConfigureAwait(false);
+                    _outage.Answered();
                     if (backoff.Failures > 0 || notServedBackoff.Failures > 0)
                     {
                         Log.Recovered(logger, Resource.Description, backoff.Failures + notServedBackoff.Failures);
@@ -130,6 +135,7 @@ public sealed class Reflector(
             catch (KubeApiException e) when (e.StatusCode == 404)
             {
                 restarted(Resource.Label, "not_served");
+                _outage.Answered();
                 resourceVersion = null;
                 delay = notServedBackoff.Next();
                 MarkNotServed(delay);
@@ -149,11 +155,8 @@ public sealed class Reflector(
                     changed();
                 }
                 delay = backoff.Next();
-                // The first failures and then every tenth: an outage of minutes stays readable.
-                if (backoff.Failures <= 3 || backoff.Failures % 10 == 0)
-                {
-                    Log.WatchFailed(logger, Resource.Description, _lastError, delay.TotalMilliseconds, backoff.Failures);
-                }
+                _outage.Failed(Resource.Description, _lastError);
+                Log.WatchFailed(logger, Resource.Description, _lastError, delay.TotalMilliseconds, backoff.Failures);
             }
             try
             {
@@ -240,6 +243,7 @@ public sealed class Reflector(
         {
             events++;
             backoff.Reset();
+            _outage.Answered();
             Apply(watchEvent);
             resourceVersion = watchEvent.ResourceVersion is { Length: > 0 } next ? next : resourceVersion;
         }

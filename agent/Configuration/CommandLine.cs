@@ -257,6 +257,13 @@ public sealed record CommandLine(
         {
             throw new UsageException($"{name} needs a value; see node-agent --help");
         }
+        // An option where the value should be is a forgotten value, not a value: taking it would
+        // turn the option's own value into an "unknown option". A value that starts with -- is
+        // still possible as --name=VALUE.
+        if (args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new UsageException($"{name} needs a value, but {args[i + 1]} follows it; see node-agent --help (a value starting with -- is written {name}=VALUE)");
+        }
         return args[++i];
     }
 }

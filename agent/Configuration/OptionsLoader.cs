@@ -53,18 +53,30 @@ public static class OptionsLoader
         {
             ReadFile(commandLine.ConfigFile, values);
         }
-        foreach (DictionaryEntry variable in environment)
+        var rootFrom = commandLine.ConfigFile is not null && values.ContainsKey(nameof(AgentOptions.Root)) ? $"--config {commandLine.ConfigFile}: Root" : null;
+        foreach (var key in environment.Keys.OfType<string>().Where(k => k.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
         {
-            var key = (string)variable.Key;
-            if (key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) &&
-                Settings.TryGetValue(key[EnvironmentPrefix.Length..], out var type))
+            var name = key[EnvironmentPrefix.Length..];
+            // As an unknown key in --config is: a misspelt variable would otherwise leave the
+            // setting at its default without a word.
+            if (!Settings.TryGetValue(name, out var type))
             {
-                values[Canonical(key[EnvironmentPrefix.Length..])] = FromText(key, (string?)variable.Value ?? "", type);
+                var suggestion = NearMiss.Closest(name, Settings.Keys) is { } close ? $"; did you mean {EnvironmentPrefix}{close}?" : $"; settings: {string.Join(", ", Settings.Keys)}";
+                throw new UsageException($"environment variable {key} is not a setting{suggestion}");
+            }
+            values[Canonical(name)] = FromText(key, (string?)environment[key] ?? "", type);
+            if (string.Equals(name, nameof(AgentOptions.Root), StringComparison.OrdinalIgnoreCase))
+            {
+                rootFrom = key;
             }
         }
         foreach (var (setting, value) in commandLine.Settings)
         {
             values[setting] = FromText(setting, value, Settings[setting]);
+        }
+        if (commandLine.Settings.ContainsKey(nameof(AgentOptions.Root)))
+        {
+            rootFrom = "--root";
         }
 
         var defaults = new AgentOptions();
@@ -99,19 +111,55 @@ public static class OptionsLoader
         };
         Validate(options);
         // A relative root is taken from the working directory, once, so every path agrees.
-        return options with { Root = Path.GetFullPath(options.Root) };
+        options = options with { Root = Path.GetFullPath(options.Root) };
+        CheckRoot(options.Root, rootFrom ?? "--root", mustExist: commandLine.Command is not null);
+        return options;
+    }
+
+    /// <summary>The settings a <c>--config</c> file or a <c>NODEAGENT_&lt;Setting&gt;</c> variable may set.</summary>
+    public static IReadOnlyCollection<string> SettingNames => Settings.Keys;
+
+    // A root that is a file (or below one) can never be written; status and explain read a root
+    // that is there, and a missing one is a typo, not an empty node.
+    private static void CheckRoot(string root, string from, bool mustExist)
+    {
+        var named = from.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) ? $"{from}={root}" : $"{from} {root}";
+        var existing = root;
+        while (!Directory.Exists(existing) && !File.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            existing = parent;
+        }
+        if (File.Exists(existing))
+        {
+            throw new UsageException(existing == root
+                ? $"{named} is not a directory; give the directory that stands for the host's /"
+                : $"{named} is not a directory: {existing} is a file; give the directory that stands for the host's /");
+        }
+        if (mustExist && existing != root)
+        {
+            throw new UsageException($"{named} does not exist; give the directory node-agent renders into (default /)");
+        }
     }
 
     private static void ReadFile(string file, Dictionary<string, object?> values)
     {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--config {file}: {e.Message}");
+        }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { MaxDepth = 16 });
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (JsonException e)
         {
-            throw new UsageException($"--config {file}: {e.Message}");
+            throw new UsageException(JsonErrorText.Describe(file, e, text));
         }
         using (document)
         {
@@ -124,7 +172,8 @@ public static class OptionsLoader
             {
                 if (!Settings.TryGetValue(property.Name, out var type))
                 {
-                    throw new UsageException($"--config {file}: unknown setting {Rendering.GoQuote.Quote(property.Name)}; known: {string.Join(", ", Settings.Keys)}");
+                    var suggestion = NearMiss.Closest(property.Name, Settings.Keys) is { } close ? $"did you mean {close}? " : "";
+                    throw new UsageException($"--config {file}: unknown setting {Rendering.GoQuote.Quote(property.Name)}; {suggestion}known: {string.Join(", ", Settings.Keys)}");
                 }
                 if (!seen.Add(property.Name))
                 {
@@ -191,7 +240,7 @@ public static class OptionsLoader
                     }
                     catch (JsonException e)
                     {
-                        throw new UsageException($"{where}: expected a JSON list of strings: {e.Message}");
+                        throw new UsageException($"{where}: expected a JSON list of strings: {JsonErrorText.Reason(e)}");
                     }
                 }
                 return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

@@ -62,7 +62,7 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     public async Task RunAsync(CancellationToken stop)
     {
         var watcher = new ClusterWatcher(client, new WatchScope(options.CaNamespace, options.ManagedCaConfigMap),
-            new WatchTiming { BackoffCap = TimeSpan.FromSeconds(options.BackoffCapSeconds) }, logger, metrics.WatchRestarted);
+            new WatchTiming { BackoffCap = TimeSpan.FromSeconds(options.BackoffCapSeconds) }, logger, metrics.WatchRestarted, TimeProvider.System);
         var server = client.Server.ToString();
         var watched = watcher.Describe();
         Log.Watching(logger, server, client.Source, watched);
@@ -353,7 +353,8 @@ public sealed class Daemon(AgentOptions options, KubeClient client, ILogger logg
     // unrelated change does not repeat the same warnings.
     private void Report(Problem problem)
     {
-        var text = problem.ToString();
+        // The log level says error or warning already; the text carries what and where.
+        var text = $"{problem.Where}: {problem.Message}";
         if (problem.IsError)
         {
             Log.InputError(logger, text);

@@ -21,16 +21,22 @@ public static class StatusCommand
         ArgumentNullException.ThrowIfNull(stderr);
         var paths = new HostPaths(root);
         NodeState state;
+        NodeStatus? status;
         try
         {
             state = new StateStore(paths).Load();
+            status = new NodeStatusFile(paths).Read();
         }
-        catch (IOException e)
+        catch (HostAccessException e)
+        {
+            stderr.WriteLine($"error: {e.Message}; run node-agent status as root (state.json is readable by root only)");
+            return ExitCodes.RuntimeFailure;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return ExitCodes.RuntimeFailure;
         }
-        var status = new NodeStatusFile(paths).Read();
         var files = state.Files.Select(f => Inspect(paths, f.Key, f.Value)).ToList();
         stdout.Write(output == CommandLine.OutputJson ? Json(paths, status, files) : Text(paths, status, files, now));
         return ExitCodes.Success;
@@ -46,7 +52,7 @@ public static class StatusCommand
         {
             bytes = SafePath.Read(paths, path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return new FileNow(path, null, $"unreadable: {e.Message}");
         }
@@ -116,7 +122,7 @@ public static class StatusCommand
         {
             return "";
         }
-        var days = (int)Math.Floor((time - now).TotalDays);
+        var days = Rendering.ExpiryDays.Left(time, now);
         return days < 0 ? "EXPIRED" : $"{days} days left";
     }
 

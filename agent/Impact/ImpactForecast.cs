@@ -12,6 +12,9 @@ public sealed record ImpactInputs(FileVersions RegistriesConf, FileVersions Poli
 
     /// <summary>False with <c>--runtime containerd</c>: CRI-O is not reloaded whatever changes.</summary>
     public bool ReloadsCrio { get; init; } = true;
+
+    /// <summary>True with <c>--reload-command ''</c>: a reload the change needs is not run.</summary>
+    public bool ReloadDisabled { get; init; }
 }
 
 /// <summary>
@@ -44,6 +47,7 @@ public static class ImpactForecast
             Policy = inputs.PolicyJson.Changed ? PolicyImpact.Compare(inputs.PolicyJson.Before, inputs.PolicyJson.After) : [],
             Trust = [.. inputs.CaFiles.Where(f => f.Changed).Select(f => new TrustChange(HostOf(f.Path), f.Path, f.Change))],
             ReloadBecause = inputs.ReloadsCrio ? [.. runtimeFiles.Where(f => f.Changed).Select(f => f.Path)] : [],
+            ReloadDisabled = inputs.ReloadDisabled,
             Mco = McoForecast.Decide(dropIn.Changed, registries.Changed, inputs.PolicyJson.Changed,
                 oldMain is null ? null : ToModel(oldMain), newMain is null ? null : ToModel(newMain)),
             Notes = notes,

@@ -51,6 +51,7 @@ public static class ImpactJson
             json.WriteStartObject("reload");
             json.WriteBoolean("needed", report.ReloadNeeded);
             Strings(json, "because", report.ReloadBecause);
+            json.WriteBoolean("disabled", report.ReloadDisabled);
             json.WriteEndObject();
             json.WriteStartObject("mco");
             json.WriteString("action", Action(report.Mco.Action));

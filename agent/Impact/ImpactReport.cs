@@ -36,6 +36,9 @@ public sealed record ImpactReport
 
     public bool ReloadNeeded => ReloadBecause.Count > 0;
 
+    /// <summary>True when reloads are turned off (<c>--reload-command ''</c>): a needed reload does not happen.</summary>
+    public bool ReloadDisabled { get; init; }
+
     public McoVerdict Mco { get; init; } = new(McoAction.None, "no file MCO manages changed");
 
     /// <summary>What could not be compared, e.g. a registries.conf on disk that does not parse.</summary>

@@ -38,7 +38,13 @@ public static class ImpactText
         {
             text.Append("  trust for ").Append(trust.Host).Append(": CA file ").Append(trust.Change).Append(" (used from the next pull; no reload)\n");
         }
-        text.Append("  CRI-O reload: ").Append(report.ReloadNeeded ? $"yes ({string.Join(", ", report.ReloadBecause.Select(Path.GetFileName))} changed)" : "no").Append('\n');
+        var because = string.Join(", ", report.ReloadBecause.Select(Path.GetFileName));
+        text.Append("  CRI-O reload: ").Append((report.ReloadNeeded, report.ReloadDisabled) switch
+        {
+            (false, _) => "no",
+            (true, false) => $"yes ({because} changed)",
+            (true, true) => $"needed ({because} changed), but disabled (--reload-command '')",
+        }).Append('\n');
         text.Append("  MCO would have: ").Append(Describe(report.Mco.Action)).Append(" (").Append(report.Mco.Reason).Append(")\n");
         foreach (var note in report.Notes)
         {

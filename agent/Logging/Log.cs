@@ -13,16 +13,19 @@ public static partial class Log
         Message = "node-agent {Version} starting: mode {Mode}, root {Root}, reload {Reload}")]
     public static partial void Starting(ILogger logger, string version, string mode, string root, string reload);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information,
-        Message = "read {Objects} objects from {Path}: {Idms} ImageDigestMirrorSet, {Itms} ImageTagMirrorSet, {Icsp} ImageContentSourcePolicy, Image/cluster {Image}, ClusterVersion/version {ClusterVersion}")]
-    public static partial void ManifestsLoaded(ILogger logger, int objects, string path, int idms, int itms, int icsp, string image, string clusterVersion);
+    /// <param name="objects">The count with its noun, <c>1 object</c> or <c>7 objects</c>.</param>
+    /// <param name="kinds">Each kind's count, ConfigMaps included (<see cref="Sync.SnapshotSummary.Kinds"/>).</param>
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "read {Objects} from {Path}: {Kinds}")]
+    public static partial void ManifestsLoaded(ILogger logger, string objects, string path, string kinds);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ignored: {Detail}")]
     public static partial void ManifestIgnored(ILogger logger, string detail);
 
+    /// <param name="registryEntries">The count with its noun, <c>1 registry entry</c> or <c>11 registry entries</c>.</param>
+    /// <param name="files">What the chosen runtime gets (<see cref="Sync.SnapshotSummary.RuntimeFiles"/>).</param>
     [LoggerMessage(EventId = 20, Level = LogLevel.Information,
-        Message = "rendered {RegistryEntries} registry entries in {ElapsedMs:0.0} ms; search drop-in {SearchDropIn}")]
-    public static partial void Rendered(ILogger logger, int registryEntries, double elapsedMs, string searchDropIn);
+        Message = "rendered {RegistryEntries} in {ElapsedMs:0.0} ms; {Files}")]
+    public static partial void Rendered(ILogger logger, string registryEntries, double elapsedMs, string files);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "render failed with {Errors} error(s); no file was changed")]
     public static partial void RenderFailed(ILogger logger, int errors);
@@ -64,7 +67,8 @@ public static partial class Log
     [LoggerMessage(EventId = 60, Level = LogLevel.Debug, Message = "listed {Resource}: {Items} object(s) at resourceVersion {ResourceVersion}")]
     public static partial void Listed(ILogger logger, string resource, int items, string resourceVersion);
 
-    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "{Resource}: {Error}; retrying in {DelayMs:0} ms (attempt {Attempt})")]
+    // Each kind's retries are detail: the outage as a whole is ApiFailing and ApiAnswering.
+    [LoggerMessage(EventId = 61, Level = LogLevel.Debug, Message = "{Resource}: {Error}; retrying in {DelayMs:0} ms (attempt {Attempt})")]
     public static partial void WatchFailed(ILogger logger, string resource, string error, double delayMs, int attempt);
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Warning,
@@ -74,7 +78,7 @@ public static partial class Log
     [LoggerMessage(EventId = 63, Level = LogLevel.Information, Message = "{Resource}: resourceVersion {ResourceVersion} is too old (410 Gone); listing again")]
     public static partial void Relisting(ILogger logger, string resource, string resourceVersion);
 
-    [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "{Resource}: back after {Failures} failed attempt(s)")]
+    [LoggerMessage(EventId = 64, Level = LogLevel.Debug, Message = "{Resource}: back after {Failures} failed attempt(s)")]
     public static partial void Recovered(ILogger logger, string resource, int failures);
 
     [LoggerMessage(EventId = 65, Level = LogLevel.Information, Message = "CA ConfigMap: now following {ConfigMap} (named by Image/cluster spec.additionalTrustedCA.name)")]
@@ -85,6 +89,14 @@ public static partial class Log
 
     [LoggerMessage(EventId = 67, Level = LogLevel.Information, Message = "{Resource}: the API server serves it again")]
     public static partial void ServedAgain(ILogger logger, string resource);
+
+    [LoggerMessage(EventId = 68, Level = LogLevel.Warning,
+        Message = "requests to the API server {Server} are failing{Still} ({Resource}: {Error}); every watch retries with a backoff of at most {CapS:0} s, and one line follows when the server answers again")]
+    public static partial void ApiFailing(ILogger logger, string server, string still, string resource, string error, double capS);
+
+    [LoggerMessage(EventId = 69, Level = LogLevel.Information,
+        Message = "the API server {Server} answers again, after {DurationS:0.0} s and {Failures} failed attempt(s)")]
+    public static partial void ApiAnswering(ILogger logger, string server, double durationS, int failures);
 
     [LoggerMessage(EventId = 70, Level = LogLevel.Information, Message = "API server {Server} ({Source}); watching {Resources}")]
     public static partial void Watching(ILogger logger, string server, string source, string resources);

@@ -29,6 +29,19 @@ public static class AtomicFile
         var temp = Path.Join(directory, $".{Path.GetFileName(path)}{TempMarker}{Guid.NewGuid():N}.tmp");
         try
         {
+            WriteAndRename(temp, path, content, mode);
+        }
+        catch (Exception e) when (HostAccessException.Applies(e))
+        {
+            throw HostAccessException.For(path, "write", e);
+        }
+        SyncDirectory(directory);
+    }
+
+    private static void WriteAndRename(string temp, string path, ReadOnlySpan<byte> content, UnixFileMode mode)
+    {
+        try
+        {
             using (var stream = new FileStream(temp, new FileStreamOptions
             {
                 Mode = System.IO.FileMode.CreateNew,
@@ -48,13 +61,12 @@ public static class AtomicFile
             TryDelete(temp);
             throw;
         }
-        SyncDirectory(directory);
     }
 
     /// <summary>Removes a file and makes the removal durable.</summary>
     public static void Delete(string path)
     {
-        File.Delete(path);
+        HostAccessException.Guard(path, "remove", () => File.Delete(path));
         SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
@@ -70,8 +82,11 @@ public static class AtomicFile
         }
         foreach (var d in missing)
         {
-            Directory.CreateDirectory(d, DirectoryMode0755);
-            File.SetUnixFileMode(d, DirectoryMode0755);
+            HostAccessException.Guard(d, "create the directory", () =>
+            {
+                Directory.CreateDirectory(d, DirectoryMode0755);
+                File.SetUnixFileMode(d, DirectoryMode0755);
+            });
         }
     }
 

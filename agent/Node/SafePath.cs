@@ -39,7 +39,16 @@ public static class SafePath
         {
             throw new UnsafePathException(relative, $"{path} is a directory, not a file");
         }
-        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+        // Opened, not first tested for existence: a file in a directory this user may not read
+        // is a permission problem, where File.Exists would call it absent.
+        try
+        {
+            return HostAccessException.Guard(path, "read", () => File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 }
 

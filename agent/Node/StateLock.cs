@@ -43,13 +43,13 @@ public sealed class StateLock : IDisposable
         FileStream stream;
         try
         {
-            stream = new FileStream(path, new FileStreamOptions
+            stream = HostAccessException.Guard(path, "open the lock file", () => new FileStream(path, new FileStreamOptions
             {
                 Mode = FileMode.OpenOrCreate,
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.ReadWrite,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
+            }));
         }
         catch (IOException e) when (e.HResult == SharingViolation)
         {

@@ -121,7 +121,7 @@ public static class CaRenderer
         }
         else if (left <= ExpiryWarning)
         {
-            problems.Add(Problem.Warning(where, $"the certificate {GoQuote.Quote(certificate.Subject)} for {directory} expires on {when} (in {left.TotalDays:0} days)"));
+            problems.Add(Problem.Warning(where, $"the certificate {GoQuote.Quote(certificate.Subject)} for {directory} expires on {when} (in {ExpiryDays.Left(certificate.NotAfter, now)} days)"));
         }
     }
 }

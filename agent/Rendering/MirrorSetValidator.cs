@@ -15,7 +15,7 @@ public static class MirrorSetValidator
             var sourceField = entry.Origin.Child("source");
             if (!ScopeRules.IsValidSource(entry.Source))
             {
-                problems.Add(Problem.Error(sourceField, $"invalid format for source {GoQuote.Quote(entry.Source)}"));
+                problems.Add(Problem.Error(sourceField, $"invalid format for source {GoQuote.Quote(entry.Source)}{Hint(entry.Source, "source")}"));
             }
             else if (!MirrorSourcePolicyIsKnown(entry, problems))
             {
@@ -41,7 +41,7 @@ public static class MirrorSetValidator
                 var mirrorField = entry.Origin.Child("mirrors").Index(i);
                 if (!ScopeRules.IsValidMirror(mirror))
                 {
-                    problems.Add(Problem.Error(mirrorField, $"invalid format for mirror {GoQuote.Quote(mirror)}"));
+                    problems.Add(Problem.Error(mirrorField, $"invalid format for mirror {GoQuote.Quote(mirror)}{Hint(mirror, "mirror")}"));
                 }
                 else if (entry.Policy == Resources.MirrorSourcePolicy.NeverContactSource && mirror == entry.Source)
                 {
@@ -57,6 +57,21 @@ public static class MirrorSetValidator
                     "the source is not blocked (as with MCO)"));
             }
         }
+    }
+
+    // MCO's message stops at "invalid format"; for the two mistakes people make most (a URL, an
+    // image reference) node-agent says what to write instead.
+    private static string Hint(string value, string what)
+    {
+        if (value.Contains("://", StringComparison.Ordinal))
+        {
+            return ": no scheme: write host[:port]/path";
+        }
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        var tagged = slash > 0 && value.IndexOf(':', slash) > slash;
+        return tagged || value.Contains('@', StringComparison.Ordinal)
+            ? $": a {what} names a repository, without a tag or digest"
+            : "";
     }
 
     private static bool MirrorSourcePolicyIsKnown(MirrorSetEntry entry, List<Problem> problems)

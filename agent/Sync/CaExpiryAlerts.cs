@@ -32,7 +32,7 @@ public sealed class CaExpiryAlerts
             var severest = crossed.Min();
             if (_sent.Add((host, notAfter, severest)))
             {
-                due.Add(new CaExpiryAlert(host, notAfter, severest, (int)Math.Floor((notAfter - now).TotalDays)));
+                due.Add(new CaExpiryAlert(host, notAfter, severest, Rendering.ExpiryDays.Left(notAfter, now)));
             }
             foreach (var days in crossed)
             {

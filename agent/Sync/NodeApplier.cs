@@ -33,13 +33,13 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
     /// CRI-O and MCO (<see cref="ImpactForecast"/>); writes nothing at all. Drifted files are
     /// reported as such (they would be restored).
     /// </summary>
-    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, DryRunOutput output)
+    public SyncOutcome DryRun(Func<NodeState, IReadOnlyList<DesiredFile>> plan, DryRunOutput output, string? reloadCommand = null)
     {
         var state = _store.Load();
         var planned = new FileApplier(_store).Plan(plan(state), state);
         ReportDrift(planned, guard: null, dryRun: true);
         var changes = Effective(planned);
-        var report = ImpactForecast.Compute(ImpactInputsOf(changes));
+        var report = ImpactForecast.Compute(ImpactInputsOf(changes) with { ReloadDisabled = reloadCommand is { Length: 0 } });
         if (output.Json)
         {
             output.Diff.Write(ImpactJson.Format(report, file => UnifiedDiff.Format(file.Path, file.Before, file.After)));
@@ -131,7 +131,8 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
         foreach (var change in effective)
         {
             var action = Describe(change);
-            Log.FileChanged(logger, action, change.Path, change.After?.Length ?? 0);
+            // A removed file is logged with the size it had.
+            Log.FileChanged(logger, action, change.Path, change.After?.Length ?? change.Before?.Length ?? 0);
         }
         if (effective.Count == 0)
         {

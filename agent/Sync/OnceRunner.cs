@@ -99,10 +99,9 @@ public sealed class OnceRunner(AgentOptions options, KubeClient? cluster, ILogge
 
     private void LogLoaded(ClusterSnapshot snapshot, string from)
     {
-        var objects = Count(snapshot);
-        Log.ManifestsLoaded(logger, objects, from, snapshot.ImageDigestMirrorSets.Count,
-            snapshot.ImageTagMirrorSets.Count, snapshot.ImageContentSourcePolicies.Count,
-            snapshot.Image is null ? "absent" : "present", snapshot.ClusterVersion is null ? "absent" : "present");
+        var objects = SnapshotSummary.Plural(Count(snapshot), "object", "objects");
+        var kinds = SnapshotSummary.Kinds(snapshot);
+        Log.ManifestsLoaded(logger, objects, from, kinds);
     }
 
     private static int Count(ClusterSnapshot snapshot) =>

@@ -58,7 +58,16 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
     private NodeStatus Record(ClusterSnapshot snapshot, SyncResult result, List<string> warnings)
     {
         var file = new NodeStatusFile(_paths);
-        var previous = file.Read();
+        NodeStatus? previous;
+        try
+        {
+            previous = file.Read();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable is as good as absent here: the write below says what is wrong, if anything.
+            previous = null;
+        }
         var now = NodeStatus.Timestamp(DateTimeOffset.UtcNow);
         var status = new NodeStatus
         {
@@ -85,7 +94,12 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            report(Problem.Warning(new FieldRef("node", NodeStatusFile.RelativePath), $"the status was not recorded: {e.Message}"));
+            // A pass that failed on the node has said why already; the status cannot be written
+            // for the same reason, and a second line would only repeat it.
+            if (result.Outcome != SyncOutcome.Failed)
+            {
+                report(Problem.Warning(new FieldRef("node", NodeStatusFile.RelativePath), $"the status was not recorded: {e.Message}"));
+            }
         }
         return status;
     }
@@ -125,7 +139,9 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
             return Invalid(errors, result.Problems.First(p => p.IsError));
         }
         var entries = CountEntries(result.RegistriesConf);
-        Log.Rendered(logger, entries, started.Elapsed.TotalMilliseconds, result.SearchDropIn is null ? "absent" : "present");
+        var rendered = SnapshotSummary.Plural(entries, "registry entry", "registry entries");
+        var runtimeFiles = SnapshotSummary.RuntimeFiles(options, result.SearchDropIn is not null);
+        Log.Rendered(logger, rendered, started.Elapsed.TotalMilliseconds, runtimeFiles);
 
         var ca = CaRenderer.Render(new CaInputs
         {
@@ -166,14 +182,15 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
         try
         {
             var outcome = dryRunOutput is not null
-                ? new SyncResult(applier.DryRun(Plan, dryRunOutput))
+                ? new SyncResult(applier.DryRun(Plan, dryRunOutput, options.ReloadCommand))
                 : await applier.ApplyAsync(Plan, options.ReloadCommand, options.HealthCommand, drift, cancellationToken).ConfigureAwait(false);
             return outcome with { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            report(Problem.Error(new FieldRef("node", ""), e.Message));
-            return new SyncResult(SyncOutcome.Failed) { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash, Summary = e.Message };
+            var message = e is HostAccessException denied ? $"{denied.Message}; {denied.WriteAdvice}" : e.Message;
+            report(Problem.Error(new FieldRef("node", ""), message));
+            return new SyncResult(SyncOutcome.Failed) { CaEarliestExpiry = expiry, CaExpiryByHost = expiryByHost, RenderedHash = renderedHash, Summary = message };
         }
     }
 

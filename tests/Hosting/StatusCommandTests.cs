@@ -83,12 +83,66 @@ public sealed class StatusCommandTests : IDisposable
     [Fact]
     public void A_root_without_records_says_so()
     {
+        Directory.CreateDirectory(Root);
+
         var result = Status();
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Stdout.Should().Contain("last pass    none recorded");
         result.Stdout.Should().Contain("  none managed");
+        Directory.EnumerateFileSystemEntries(Root).Should().BeEmpty("status only reads");
+    }
+
+    [Fact]
+    public void A_root_that_does_not_exist_is_invalid_input_naming_it()
+    {
+        var result = Status();
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Stdout.Should().BeEmpty();
+        result.StderrLines.Should().Equal($"error: --root {Root} does not exist; give the directory node-agent renders into (default /)");
         Directory.Exists(Root).Should().BeFalse("status only reads");
+    }
+
+    [Fact]
+    public void A_user_who_may_not_read_the_records_gets_one_line_naming_the_file_and_exit_1()
+    {
+        Apply();
+        // Every directory above the records lets the user through; state.json is root's, 0600, as
+        // node-agent writes it. The tests' own user owns it, so then it is made unreadable by hand.
+        Unprivileged.OpenToEveryone(_work.Path, Root);
+        if (!Unprivileged.AsNobody)
+        {
+            File.SetUnixFileMode(Path.Join(Root, "var/lib/node-agent/state.json"), UnixFileMode.None);
+        }
+
+        var result = Unprivileged.Run(["status", "--root", Root]);
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.Stdout.Should().BeEmpty();
+        result.StderrLines.Should().ContainSingle().Which.Should().StartWith(
+            $"error: cannot read {Path.Join(Root, "var/lib/node-agent/state.json")}: permission denied; run node-agent status as root");
+    }
+
+    [Fact]
+    public void A_records_directory_the_user_may_not_enter_is_permission_denied_not_an_empty_node()
+    {
+        Apply();
+        Unprivileged.OpenToEveryone(_work.Path, Root);
+        var state = Path.Join(Root, "var/lib/node-agent");
+        File.SetUnixFileMode(state, UnixFileMode.None);
+        try
+        {
+            var result = Unprivileged.Run(["status", "--root", Root]);
+
+            result.ExitCode.Should().Be(1, result.ToString());
+            result.Stdout.Should().NotContain("none recorded");
+            result.StderrLines.Should().ContainSingle().Which.Should().StartWith($"error: cannot read {state}/state.json: permission denied");
+        }
+        finally
+        {
+            File.SetUnixFileMode(state, NodeAgent.Node.AtomicFile.DirectoryMode0755);
+        }
     }
 
     [Fact]

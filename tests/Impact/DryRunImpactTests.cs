@@ -59,7 +59,7 @@ public sealed class DryRunImpactTests : IDisposable
             "    digest pulls: registry.example/new",
             "                  → m4.example/new, registry.example/new",
             "    tag pulls: unchanged, registry.example/new",
-            "  CRI-O reload: yes (registries.conf changed)");
+            "  CRI-O reload: needed (registries.conf changed), but disabled (--reload-command '')");
         Mco(result).Should().StartWith("reloaded CRI-O without a drain");
         result.Stdout.Should().StartWith("--- a/etc/containers/registries.conf\n", "stdout is the diff alone");
     }
@@ -140,7 +140,7 @@ public sealed class DryRunImpactTests : IDisposable
 
         Impact(result).Should().Contain("  policy.json default: accepted → rejected");
         Impact(result).Should().Contain("  policy.json docker quay.io: not set (a broader scope decides) → accepted");
-        Impact(result).Should().Contain("  CRI-O reload: yes (registries.conf, policy.json changed)");
+        Impact(result).Should().Contain("  CRI-O reload: needed (registries.conf, policy.json changed), but disabled (--reload-command '')");
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class DryRunImpactTests : IDisposable
             """))));
 
         Impact(result).Should().Contain("  short-name search: registry.access.redhat.com, docker.io → lab.example:5000");
-        Impact(result).Should().Contain("  CRI-O reload: yes (01-image-searchRegistries.conf changed)");
+        Impact(result).Should().Contain("  CRI-O reload: needed (01-image-searchRegistries.conf changed), but disabled (--reload-command '')");
         Mco(result).Should().StartWith("cordoned, drained and rebooted the node (the search-registries drop-in changed");
     }
 

@@ -232,7 +232,8 @@ public sealed class CaRendererTests
     public void Expired_and_expiring_certificates_are_reported_with_key_and_date_and_still_written()
     {
         var expired = ThrowawayCa.Expired("expired test CA", TimeSpan.FromDays(3));
-        var expiring = ThrowawayCa.Create("expiring test CA", TimeSpan.FromDays(10));
+        // 10 days and 18 hours left: 10 whole days, rounded down as everywhere (not 11).
+        var expiring = ThrowawayCa.Create("expiring test CA", Now.AddDays(-1), Now.AddDays(10).AddHours(18));
         var fine = ThrowawayCa.Create("fine test CA", TimeSpan.FromDays(31));
 
         var result = Render(User(("old.example..5000", expired.Pem), ("soon.example", expiring.Pem + fine.Pem), ("fine.example", fine.Pem)));
