@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using NodeAgent.Text;
+
 namespace NodeAgent.Cluster;
 
 /// <summary>
@@ -48,10 +50,10 @@ public sealed class JsonManifestReader
         }
         catch (JsonException e)
         {
-            var line = (e.LineNumber ?? 0) + 1;
+            var line = JsonErrorText.Line(e, System.Text.Encoding.UTF8.GetString(utf8)) ?? 1;
             var reason = e.Message.Contains("maximum configured depth", StringComparison.Ordinal)
                 ? $"JSON nested deeper than {limits.MaxDepth} levels (MaxYamlDepth)"
-                : $"invalid JSON: {JsonErrorText.Plain(e)}";
+                : $"invalid JSON: {JsonErrorText.Reason(e)}";
             throw new ManifestException($"{file}:{line}", reason);
         }
         catch (InvalidOperationException)

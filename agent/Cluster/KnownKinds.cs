@@ -1,3 +1,5 @@
+using NodeAgent.Text;
+
 namespace NodeAgent.Cluster;
 
 /// <summary>One kind node-agent reads: the API group, the one served version, the kind.</summary>

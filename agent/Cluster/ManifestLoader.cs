@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using NodeAgent.Rendering;
 using NodeAgent.Resources;
 
+using NodeAgent.Text;
+
 namespace NodeAgent.Cluster;
 
 /// <summary>What loading manifests produced: the snapshot, or the reasons it is invalid.</summary>

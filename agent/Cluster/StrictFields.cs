@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
+using NodeAgent.Text;
+
 namespace NodeAgent.Cluster;
 
 /// <summary>A field the schema does not allow: its path, the line it is on, and what is wrong.</summary>

@@ -2,6 +2,8 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 
+using NodeAgent.Text;
+
 namespace NodeAgent.Configuration;
 
 /// <summary>

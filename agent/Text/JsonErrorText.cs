@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace NodeAgent.Configuration;
+namespace NodeAgent.Text;
 
 /// <summary>
 /// A <see cref="JsonException"/> as a person reads it: <c>FILE:LINE: invalid JSON: reason</c>

@@ -1,4 +1,4 @@
-namespace NodeAgent.Cluster;
+namespace NodeAgent.Text;
 
 /// <summary>
 /// "Did you mean": whether a name is a likely slip for a known one — another case, one or two
