@@ -195,13 +195,15 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         var result = Once(objects, Root);
 
         result.ExitCode.Should().Be(2, result.ToString());
+        // Each names the line of the value in the one file of three documents.
+        var file = objects;
         result.StderrLines.Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).Should().BeEquivalentTo(
-            "error: ImageContentSourcePolicy/legacy: spec.repositoryDigestMirrors[0].source: invalid format for source \"http://registry.example:5000/legacy\": no scheme: write host[:port]/path",
-            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].source: invalid format for source \"https://quay.io/team\": no scheme: write host[:port]/path",
-            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].mirrors[0]: invalid format for mirror \"https://mirror.example/team\": no scheme: write host[:port]/path",
-            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].mirrors[1]: invalid format for mirror \"mirror.example/team:v1\": a mirror names a repository, without a tag or digest",
-            "error: ImageDigestMirrorSet/urls: spec.imageDigestMirrors[1].source: invalid format for source \"quay.io/team/app@sha256:0123\": a source names a repository, without a tag or digest",
-            "error: ImageTagMirrorSet/tags: spec.imageTagMirrors[0].source: invalid format for source \"quay.io/team/tool:latest\": a source names a repository, without a tag or digest");
+            $"error: {file}:27 (document 3): ImageContentSourcePolicy/legacy: spec.repositoryDigestMirrors[0].source: invalid format for source \"http://registry.example:5000/legacy\": no scheme: write host[:port]/path",
+            $"error: {file}:7 (document 1): ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].source: invalid format for source \"https://quay.io/team\": no scheme: write host[:port]/path",
+            $"error: {file}:8 (document 1): ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].mirrors[0]: invalid format for mirror \"https://mirror.example/team\": no scheme: write host[:port]/path",
+            $"error: {file}:8 (document 1): ImageDigestMirrorSet/urls: spec.imageDigestMirrors[0].mirrors[1]: invalid format for mirror \"mirror.example/team:v1\": a mirror names a repository, without a tag or digest",
+            $"error: {file}:9 (document 1): ImageDigestMirrorSet/urls: spec.imageDigestMirrors[1].source: invalid format for source \"quay.io/team/app@sha256:0123\": a source names a repository, without a tag or digest",
+            $"error: {file}:18 (document 2): ImageTagMirrorSet/tags: spec.imageTagMirrors[0].source: invalid format for source \"quay.io/team/tool:latest\": a source names a repository, without a tag or digest");
         Directory.Exists(Root).Should().BeFalse();
     }
 
