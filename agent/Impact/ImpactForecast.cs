@@ -46,7 +46,8 @@ public static class ImpactForecast
             Search = oldSearch.SequenceEqual(newSearch) ? null : new SearchChange(oldSearch, newSearch),
             Policy = inputs.PolicyJson.Changed ? PolicyImpact.Compare(inputs.PolicyJson.Before, inputs.PolicyJson.After) : [],
             Trust = [.. inputs.CaFiles.Where(f => f.Changed).Select(f => new TrustChange(HostOf(f.Path), f.Path, f.Change))],
-            ReloadBecause = inputs.ReloadsCrio ? [.. runtimeFiles.Where(f => f.Changed).Select(f => f.Path)] : [],
+            // policy.json is read on every pull; only registries.conf and its drop-ins need a reload.
+            ReloadBecause = inputs.ReloadsCrio ? [.. new[] { registries, dropIn }.Where(f => f.Changed).Select(f => f.Path)] : [],
             ReloadDisabled = inputs.ReloadDisabled,
             Mco = McoForecast.Decide(dropIn.Changed, registries.Changed, inputs.PolicyJson.Changed,
                 oldMain is null ? null : ToModel(oldMain), newMain is null ? null : ToModel(newMain)),

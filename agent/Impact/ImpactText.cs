@@ -41,6 +41,7 @@ public static class ImpactText
         var because = string.Join(", ", report.ReloadBecause.Select(Path.GetFileName));
         text.Append("  CRI-O reload: ").Append((report.ReloadNeeded, report.ReloadDisabled) switch
         {
+            (false, _) when report.Files.Any(f => Path.GetFileName(f.Path) == "policy.json") => "no (policy.json is read on every pull)",
             (false, _) => "no",
             (true, false) => $"yes ({because} changed)",
             (true, true) => $"needed ({because} changed), but disabled (--reload-command '')",

@@ -18,11 +18,21 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
 
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
 
-    /// <summary>Files whose change needs the runtime to re-read its configuration.</summary>
+    /// <summary>The files CRI-O reads (the dry run's impact compares them as models).</summary>
     private static readonly HashSet<string> RuntimeFiles = new(StringComparer.Ordinal)
     {
         HostPaths.RegistriesConf,
         HostPaths.PolicyJson,
+        HostPaths.SearchDropIn,
+    };
+
+    /// <summary>
+    /// The files whose change needs a reload: CRI-O re-reads registries.conf and its drop-ins on
+    /// SIGHUP, while policy.json and certs.d are read on every pull (node-apply.md §3).
+    /// </summary>
+    private static readonly HashSet<string> ReloadFiles = new(StringComparer.Ordinal)
+    {
+        HostPaths.RegistriesConf,
         HostPaths.SearchDropIn,
     };
 
@@ -147,7 +157,7 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
         {
             Log.ReloadSkipped(logger, ContainerdReadsEveryPull);
         }
-        else if (effective.Any(c => RuntimeFiles.Contains(c.Path)))
+        else if (effective.Any(c => ReloadFiles.Contains(c.Path)))
         {
             var reload = await ReloadPlan.ResolveAsync(reloadCommand, healthCommand, paths, cancellationToken).ConfigureAwait(false);
             if (reload.ReloadCommand is null)

@@ -246,11 +246,11 @@ public sealed partial class FirstRunMistakesTests : IDisposable
         var configured = NodeAgentProcess.Run(["--once", "--manifests", objects, "--root", Root, "--dry-run", "--reload-command", "true"]);
 
         disabled.ExitCode.Should().Be(0, disabled.ToString());
-        disabled.StderrLines.Should().Contain("  CRI-O reload: needed (registries.conf, policy.json changed), but disabled (--reload-command '')");
+        disabled.StderrLines.Should().Contain("  CRI-O reload: needed (registries.conf changed), but disabled (--reload-command '')");
         var reload = JsonNode.Parse(json.Stdout)!["reload"]!;
         reload["needed"]!.GetValue<bool>().Should().BeTrue();
         reload["disabled"]!.GetValue<bool>().Should().BeTrue();
-        configured.StderrLines.Should().Contain("  CRI-O reload: yes (registries.conf, policy.json changed)");
+        configured.StderrLines.Should().Contain("  CRI-O reload: yes (registries.conf changed)");
         Directory.Exists(Root).Should().BeFalse("a dry run writes nothing");
     }
 

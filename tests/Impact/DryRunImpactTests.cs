@@ -140,7 +140,26 @@ public sealed class DryRunImpactTests : IDisposable
 
         Impact(result).Should().Contain("  policy.json default: accepted → rejected");
         Impact(result).Should().Contain("  policy.json docker quay.io: not set (a broader scope decides) → accepted");
-        Impact(result).Should().Contain("  CRI-O reload: needed (registries.conf, policy.json changed), but disabled (--reload-command '')");
+        Impact(result).Should().Contain("  CRI-O reload: needed (registries.conf changed), but disabled (--reload-command '')");
+    }
+
+    [Fact]
+    public void A_change_of_policy_json_alone_needs_no_reload()
+    {
+        var allowed = Base(("image.yaml", Manifests.Image("""
+            insecureRegistries: [lab.example:5000]
+            allowedRegistries: [quay.io, lab.example:5000]
+            """)));
+        Once(Dir("allowed", allowed)).ExitCode.Should().Be(0);
+
+        // Another allowed registry changes policy.json only: CRI-O reads it on every pull.
+        var result = DryRun(Base(("image.yaml", Manifests.Image("""
+            insecureRegistries: [lab.example:5000]
+            allowedRegistries: [quay.io, lab.example:5000, ghcr.io]
+            """))));
+
+        Impact(result).Should().Contain("  files: etc/containers/policy.json (updated)");
+        Impact(result).Should().Contain("  CRI-O reload: no (policy.json is read on every pull)");
     }
 
     [Fact]
