@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Configuration;
+using NodeAgent.Consumer;
 using NodeAgent.Logging;
 using NodeAgent.Node;
 using NodeAgent.Rendering;
@@ -138,6 +139,12 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
             Log.RenderFailed(logger, errors);
             return Invalid(errors, result.Problems.First(p => p.IsError));
         }
+        if (options.WritesCrioFiles && ConsumerRejection(result) is { } rejected)
+        {
+            report(rejected);
+            Log.RenderFailed(logger, 1);
+            return Invalid(1, rejected);
+        }
         var entries = CountEntries(result.RegistriesConf);
         var rendered = SnapshotSummary.Plural(entries, "registry entry", "registry entries");
         var runtimeFiles = SnapshotSummary.RuntimeFiles(options, result.SearchDropIn is not null);
@@ -210,6 +217,29 @@ public sealed class SyncPass(AgentOptions options, ILogger logger, Action<Proble
             hash.AppendData(bundle.Pem);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    // CRI-O rejects a registries.conf it cannot load silently, on reload, and then fails at its
+    // next start (node-apply.md §3): load what was rendered as containers/image would, first.
+    private static Problem? ConsumerRejection(RenderResult result)
+    {
+        foreach (var (path, bytes) in new[] { (HostPaths.RegistriesConf, result.RegistriesConf), (HostPaths.SearchDropIn, result.SearchDropIn) })
+        {
+            if (bytes is null)
+            {
+                continue;
+            }
+            try
+            {
+                RegistriesConfReader.Parse(System.Text.Encoding.UTF8.GetString(bytes), "/" + path);
+            }
+            catch (RegistriesConfException e)
+            {
+                return Problem.Error(new FieldRef($"/{path}", ""),
+                    $"as rendered, containers/image would refuse to load it ({e.Detail}), so CRI-O would keep its old configuration on reload and fail at its next start; nothing was written. Correct the objects that give these scopes");
+            }
+        }
+        return null;
     }
 
     private static SyncResult Invalid(int errors, Problem first) => new(SyncOutcome.InvalidInput)
