@@ -55,6 +55,20 @@ public static partial class Log
     [LoggerMessage(EventId = 42, Level = LogLevel.Error, Message = "{What} failed (exit {ExitCode}): {Command}: {Output}")]
     public static partial void CommandFailed(ILogger logger, string what, int exitCode, string command, string output);
 
+    [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "{Unit} confirmed the reload: {Line}")]
+    public static partial void ReloadConfirmed(ILogger logger, string unit, string line);
+
+    [LoggerMessage(EventId = 46, Level = LogLevel.Error,
+        Message = "{Unit} refused the new configuration and keeps running with the old one (it would fail at its next start): {Line}")]
+    public static partial void ReloadRejected(ILogger logger, string unit, string line);
+
+    [LoggerMessage(EventId = 47, Level = LogLevel.Warning,
+        Message = "{Unit} logged neither \"Applied new registry configuration\" nor a reload error within {Seconds:0} s of the reload; going on with the health check")]
+    public static partial void ReloadUnconfirmed(ILogger logger, string unit, double seconds);
+
+    [LoggerMessage(EventId = 48, Level = LogLevel.Debug, Message = "the reload is not confirmed from the journal: {Reason}")]
+    public static partial void ReloadJournalUnavailable(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 43, Level = LogLevel.Error, Message = "rolled back to the last good files: {Paths}")]
     public static partial void RolledBack(ILogger logger, string paths);
 

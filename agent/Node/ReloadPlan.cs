@@ -3,6 +3,12 @@ namespace NodeAgent.Node;
 /// <summary>How the runtime is told about new files: a reload command and a health check, or neither.</summary>
 public sealed record ReloadPlan(string? ReloadCommand, string? HealthCommand, string Reason)
 {
+    /// <summary>
+    /// The unit whose journal confirms the reload: crio.service whenever the reload is CRI-O's
+    /// (CRI-O refuses a configuration silently, node-apply.md §3); null for another command.
+    /// </summary>
+    public string? JournalUnit => ReloadCommand is not null && ReloadCommand.Contains(CrioJournal.Unit, StringComparison.Ordinal) ? CrioJournal.Unit : null;
+
     public const string DefaultReload = "systemctl reload crio.service";
     public const string DefaultHealth = "systemctl is-active --quiet crio.service";
 

@@ -12,8 +12,17 @@ namespace NodeAgent.Sync;
 /// The same path serves <c>--once</c> and the daemon. Without CRI-O (<paramref name="reloadsCrio"/>
 /// false, <c>--runtime containerd</c>) nothing is reloaded: containerd reads hosts.toml on every pull.
 /// </summary>
-public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCrio = true)
+public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCrio = true, TimeProvider? clock = null)
 {
+    /// <summary>How long after a reload CRI-O's journal is read for its verdict.</summary>
+    private static readonly TimeSpan ReloadConfirmationWait = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan JournalPollInterval = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan JournalCommandTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
+
     private const string ContainerdReadsEveryPull = "containerd reads hosts.toml on every pull";
 
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
@@ -238,10 +247,28 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
     private async Task<string?> ReloadAndCheckAsync(ReloadPlan plan, ReloadCounts counts, CancellationToken cancellationToken)
     {
         counts.Runs++;
+        var cursor = plan.JournalUnit is { } unit ? await JournalCursorAsync(unit, cancellationToken).ConfigureAwait(false) : null;
         if (!await RunAsync("reload", plan.ReloadCommand!, cancellationToken).ConfigureAwait(false))
         {
             counts.Failures++;
             return $"reload failed ({plan.ReloadCommand})";
+        }
+        if (cursor is not null)
+        {
+            var (verdict, line) = await ReloadVerdictAsync(plan.JournalUnit!, cursor, cancellationToken).ConfigureAwait(false);
+            switch (verdict)
+            {
+                case ReloadVerdict.Rejected:
+                    counts.Failures++;
+                    Log.ReloadRejected(logger, plan.JournalUnit!, line!);
+                    return $"{plan.JournalUnit} refused the reload: {line}";
+                case ReloadVerdict.Confirmed:
+                    Log.ReloadConfirmed(logger, plan.JournalUnit!, line!);
+                    break;
+                default:
+                    Log.ReloadUnconfirmed(logger, plan.JournalUnit!, ReloadConfirmationWait.TotalSeconds);
+                    break;
+            }
         }
         if (plan.HealthCommand is not null && !await RunAsync("health check", plan.HealthCommand, cancellationToken).ConfigureAwait(false))
         {
@@ -249,6 +276,36 @@ public sealed class NodeApplier(HostPaths paths, ILogger logger, bool reloadsCri
             return $"health check failed after the reload ({plan.HealthCommand})";
         }
         return null;
+    }
+
+    // The journal's position before the reload, so only what CRI-O logs after it counts; null
+    // (and no confirmation) where there is no journal to read, as in a container without journalctl.
+    private async Task<string?> JournalCursorAsync(string unit, CancellationToken cancellationToken)
+    {
+        var result = await CommandRunner.RunAsync(CrioJournal.CursorCommand(unit), JournalCommandTimeout, cancellationToken).ConfigureAwait(false);
+        var cursor = result.Succeeded ? CrioJournal.ParseCursor(result.Output) : null;
+        if (cursor is null)
+        {
+            Log.ReloadJournalUnavailable(logger, result.Succeeded ? "journalctl printed no cursor" : $"journalctl failed (exit {result.ExitCode}): {result.Output.Trim()}");
+        }
+        return cursor;
+    }
+
+    // CRI-O handles SIGHUP after `systemctl reload` returns: read its new entries until one
+    // decides, for at most ReloadConfirmationWait.
+    private async Task<(ReloadVerdict Verdict, string? Line)> ReloadVerdictAsync(string unit, string cursor, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetTimestamp() + (long)(ReloadConfirmationWait.TotalSeconds * _time.TimestampFrequency);
+        while (true)
+        {
+            var read = await CommandRunner.RunAsync(CrioJournal.AfterCommand(unit, cursor), JournalCommandTimeout, cancellationToken).ConfigureAwait(false);
+            var verdict = read.Succeeded ? CrioJournal.Classify(read.Output.Split('\n')) : (ReloadVerdict.Silent, null);
+            if (verdict.Verdict != ReloadVerdict.Silent || _time.GetTimestamp() >= deadline)
+            {
+                return verdict;
+            }
+            await Task.Delay(JournalPollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private sealed class ReloadCounts
