@@ -3,7 +3,9 @@ namespace NodeAgent.Node;
 /// <summary>How the runtime is told about new files: a reload command and a health check, or neither.</summary>
 public sealed record ReloadPlan(string? ReloadCommand, string? HealthCommand, string Reason)
 {
-    public const string DefaultReload = "systemctl reload crio.service";
+    // ignore-dependencies: node-agent.service is Before=crio.service, so a plain reload job queued
+    // while node-agent is still starting would wait for its start job, which waits for this pass.
+    public const string DefaultReload = "systemctl reload --job-mode=ignore-dependencies crio.service";
     public const string DefaultHealth = "systemctl is-active --quiet crio.service";
 
     private static readonly string[] SystemctlPaths = ["/usr/bin/systemctl", "/bin/systemctl"];
