@@ -95,9 +95,9 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
                 Pull(machine).Should().Be(digestB, "the reload made the stand-in read the new registries.conf");
             });
 
-            Step("an API change reaches the file and causes exactly one reload; the next pull goes to the new mirror", () =>
+            Step("an API change (one object) reaches the file and causes exactly one reload; the next pull goes to the new mirror", () =>
             {
-                cluster.Apply(Mirrors(registry, "team-a"));
+                cluster.Apply(TagMirrors(registry, "team-a"));
                 WaitFor(() => machine.RunOk("cat /etc/containers/registries.conf").Contains($"{registry.HostPort}/team-a/hello", StringComparison.Ordinal), "registries.conf back at team-a");
                 WaitFor(() => ReloadCount(machine) >= 2, "the second reload");
                 // A later pass of the same change would reload again: give it the time to show.
@@ -205,7 +205,9 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
             """;
     }
 
-    private static string Mirrors(TlsRegistry registry, string team) => $"""
+    private static string Mirrors(TlsRegistry registry, string team) => DigestMirrors(registry, team) + "\n---\n" + TagMirrors(registry, team);
+
+    private static string DigestMirrors(TlsRegistry registry, string team) => $"""
         apiVersion: config.openshift.io/v1
         kind: ImageDigestMirrorSet
         metadata: {"{"}name: e2e-digest{"}"}
@@ -213,7 +215,10 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
           imageDigestMirrors:
             - source: {Source}
               mirrors: [{registry.HostPort}/{team}/hello]
-        ---
+        """;
+
+    // Tag pulls (the test pulls :v1) go through this one.
+    private static string TagMirrors(TlsRegistry registry, string team) => $"""
         apiVersion: config.openshift.io/v1
         kind: ImageTagMirrorSet
         metadata: {"{"}name: e2e-tag{"}"}
@@ -256,7 +261,7 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
     }
 
     private static int ReloadCount(NspawnMachine machine) =>
-        Regex.Matches(machine.RunOk("journalctl -u crio.service -o cat --no-pager"), "^stand-in reload$", RegexOptions.Multiline).Count;
+        ReloadLine().Count(machine.RunOk("journalctl -u crio.service -o cat --no-pager"));
 
     // Through the stand-in's API, as the kubelet pulls through CRI-O: the digest of what it got.
     private static string Pull(NspawnMachine machine)
@@ -324,8 +329,12 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
     {
         var report = machine.Run($"systemctl list-jobs --no-pager; systemctl status {Unit} crio.service --no-pager -l | tail -40; "
             + $"journalctl -u {Unit} -u crio.service --no-pager -o short-monotonic | tail -60", TimeSpan.FromSeconds(30));
-        return $"--- diagnostics from the container\n{report.Stdout}{report.Stderr}";
+        var boot = machine.BootLog.Split('\n');
+        return $"--- diagnostics from the container\n{report.Stdout}{report.Stderr}\n--- systemd-nspawn and the console (last 40 lines)\n{string.Join('\n', boot.TakeLast(40))}";
     }
+
+    [GeneratedRegex("^stand-in reload$", RegexOptions.Multiline)]
+    private static partial Regex ReloadLine();
 
     [GeneratedRegex(@"Overall exposure level for node-agent\.service: ([0-9.]+)")]
     private static partial Regex ExposureLine();

@@ -42,8 +42,10 @@ public sealed class NspawnMachine : IDisposable
         var leader = 0;
         while (leader == 0 && deadline.Elapsed < BootDeadline && !process.HasExited)
         {
-            // nspawn forks once more; the inner one's child is the container's systemd.
-            leader = Children(process.Id).SelectMany(Children).FirstOrDefault(pid => Comm(pid) == "systemd");
+            // nspawn forks an inner child that forks the container's init and exits; until then
+            // init is a grandchild. It is the one that is PID 1 in its own namespace and runs systemd.
+            leader = Children(process.Id).SelectMany(child => Children(child).Prepend(child))
+                .FirstOrDefault(pid => Comm(pid) == "systemd" && PidInNamespace(pid) == "1");
             if (leader == 0)
             {
                 Thread.Sleep(100);
@@ -109,7 +111,7 @@ public sealed class NspawnMachine : IDisposable
         }
     }
 
-    private static IEnumerable<int> Children(int pid)
+    private static List<int> Children(int pid)
     {
         var path = $"/proc/{pid}/task/{pid}/children";
         string text;
@@ -122,6 +124,20 @@ public sealed class NspawnMachine : IDisposable
             return [];
         }
         return text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList();
+    }
+
+    // The last field of NSpid: the PID as the innermost PID namespace sees it.
+    private static string PidInNamespace(int pid)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("NSpid:", StringComparison.Ordinal))?
+                .Split('\t', StringSplitOptions.RemoveEmptyEntries)[^1] ?? "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     private static string Comm(int pid)
