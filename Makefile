@@ -77,9 +77,10 @@ RPM := $(RPM_TOP)/RPMS/x86_64/node-agent-$(VERSION)-1.x86_64.rpm
 # A gzip payload: quick to write here, and every rpm RHEL has shipped reads it.
 rpm: publish ## the RHEL package from the published binary: dist/rpm/RPMS/x86_64/node-agent-<version>-1.x86_64.rpm
 	@rm -rf $(RPM_TOP) && mkdir -p $(RPM_TOP)/SOURCES $(RPM_TOP)/stage/node-agent-$(VERSION)
-	@cd $(RPM_TOP)/stage/node-agent-$(VERSION) && mkdir -p systemd rpm && \
+	@cd $(RPM_TOP)/stage/node-agent-$(VERSION) && mkdir -p systemd rpm deploy/bootstrap && \
 		cp -a $(CURDIR)/$(PUBLISH_DIR) publish && \
 		cp $(CURDIR)/systemd/node-agent.service $(CURDIR)/systemd/config.json systemd/ && \
+		cp $(CURDIR)/deploy/bootstrap/node-agent-bootstrap.service deploy/bootstrap/ && \
 		cp $(CURDIR)/rpm/node-agent.sysconfig rpm/ && cp $(CURDIR)/README.md $(CURDIR)/LICENSE .
 	@tar -C $(RPM_TOP)/stage -cf $(RPM_TOP)/SOURCES/node-agent-$(VERSION).tar node-agent-$(VERSION)
 	@rm -rf $(RPM_TOP)/stage

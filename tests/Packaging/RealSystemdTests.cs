@@ -152,7 +152,7 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
                 machine.Run($"systemctl is-active {Unit}").Stdout.Trim().Should().NotBe("active");
                 machine.RunOk("systemctl daemon-reload");
                 machine.Run($"systemctl cat {Unit}").ExitCode.Should().NotBe(0, "the unit file is gone");
-                machine.RunOk("for f in /usr/lib/systemd/system/node-agent.service /usr/bin/node-agent /usr/lib64/node-agent /etc/systemd/system/multi-user.target.wants/node-agent.service; do "
+                machine.RunOk("for f in /usr/lib/systemd/system/node-agent.service /usr/lib/systemd/system/node-agent-bootstrap.service /usr/bin/node-agent /usr/lib64/node-agent /etc/systemd/system/multi-user.target.wants/node-agent.service; do "
                     + "if [ -e \"$f\" ] || [ -L \"$f\" ]; then echo \"$f\"; fi; done").Should().BeEmpty();
             });
         }
