@@ -6,8 +6,10 @@
 # rpmbuild (Debian's rpm) builds the RPM that rpm and rpmlint check, and systemd-analyze verifies
 # the unit (tests/Packaging). containerd (with its client ctr) reads the rendered hosts.toml files in
 # tests/Consumer/ContainerdClientTests, from a private daemon the tests start and stop.
+# systemd-nspawn (systemd-container) boots the Debian root that debootstrap builds, with systemd
+# as PID 1, for tests/Packaging/RealSystemdTests; nsenter gets into it.
 set -euo pipefail
-declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl [rpmbuild]=rpm [rpmlint]=rpmlint [systemd-analyze]=systemd [containerd]=containerd [ctr]=containerd)
+declare -A package_of=([skopeo]=skopeo [diff]=diffutils [patch]=patch [unshare]=util-linux [docker-registry]=docker-registry [openssl]=openssl [rpmbuild]=rpm [rpmlint]=rpmlint [systemd-analyze]=systemd [containerd]=containerd [ctr]=containerd [systemd-nspawn]=systemd-container [debootstrap]=debootstrap [nsenter]=util-linux)
 missing=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" ${package_of[$tool]} "* ]] || missing+=("${package_of[$tool]}")

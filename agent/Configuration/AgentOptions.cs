@@ -20,7 +20,7 @@ public sealed record AgentOptions
 
     /// <summary>
     /// Run with <c>/bin/sh -c</c> after registries.conf, policy.json or the drop-in changed. Null:
-    /// with root <c>/</c>, <c>systemctl reload crio.service</c> when that unit is active; otherwise
+    /// with root <c>/</c>, <c>systemctl reload --job-mode=ignore-dependencies crio.service</c> when that unit is active; otherwise
     /// none. Empty: never reload.
     /// </summary>
     public string? ReloadCommand { get; init; }

@@ -72,7 +72,8 @@ public sealed record CommandLine(
           --release-image REF     release image for payload protection (overrides ClusterVersion)
           --reload-command CMD    run with /bin/sh -c after registries.conf, policy.json or the
                                   search drop-in changed; '' disables. Default: with --root /,
-                                  'systemctl reload crio.service' when crio.service is active
+                                  'systemctl reload --job-mode=ignore-dependencies crio.service'
+                                  when crio.service is active
           --health-command CMD    run after a reload; non-zero rolls back to the last good files
                                   (default with the default reload: systemctl is-active --quiet crio.service)
           --dry-run               write nothing; print a unified diff of every file that would change,

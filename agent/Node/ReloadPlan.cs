@@ -9,7 +9,9 @@ public sealed record ReloadPlan(string? ReloadCommand, string? HealthCommand, st
     /// </summary>
     public string? JournalUnit => ReloadCommand is not null && ReloadCommand.Contains(CrioJournal.Unit, StringComparison.Ordinal) ? CrioJournal.Unit : null;
 
-    public const string DefaultReload = "systemctl reload crio.service";
+    // ignore-dependencies: node-agent.service is Before=crio.service, so a plain reload job queued
+    // while node-agent is still starting would wait for its start job, which waits for this pass.
+    public const string DefaultReload = "systemctl reload --job-mode=ignore-dependencies crio.service";
     public const string DefaultHealth = "systemctl is-active --quiet crio.service";
 
     private static readonly string[] SystemctlPaths = ["/usr/bin/systemctl", "/bin/systemctl"];

@@ -81,9 +81,11 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
             "/etc/docker",
             "/etc/docker/certs.d",
             "/etc/node-agent",
+            "/etc/node-agent/bootstrap-manifests",
             "/etc/node-agent/config.json",
             "/etc/sysconfig/node-agent",
             "/usr/bin/node-agent",
+            "/usr/lib/systemd/system/node-agent-bootstrap.service",
             "/usr/lib/systemd/system/node-agent.service",
             "/usr/share/doc/node-agent",
             "/usr/share/doc/node-agent/README.md",
@@ -125,9 +127,11 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
 
         // Here the spec's fallbacks are in use (Debian's rpmbuild has no systemd macros); RHEL's
         // macros do the same through systemctl or systemd-update-helper.
-        Section(scripts, "postinstall").Should().Contain("systemctl --no-reload preset node-agent.service").And.Contain("\"$1\" -eq 1");
-        Section(scripts, "preuninstall").Should().Contain("systemctl --no-reload disable --now node-agent.service").And.Contain("\"$1\" -eq 0");
-        Section(scripts, "postuninstall").Should().Contain("systemctl try-restart node-agent.service").And.Contain("\"$1\" -ge 1");
+        Section(scripts, "postinstall").Should().Contain("systemctl --no-reload preset node-agent.service node-agent-bootstrap.service").And.Contain("\"$1\" -eq 1");
+        Section(scripts, "preuninstall").Should().Contain("systemctl --no-reload disable --now node-agent.service node-agent-bootstrap.service").And.Contain("\"$1\" -eq 0");
+        // The bootstrap unit is never run again by an upgrade: its manifests may be older than the cluster.
+        Section(scripts, "postuninstall").Should().Contain("systemctl try-restart node-agent.service").And.Contain("\"$1\" -ge 1")
+            .And.NotContain("node-agent-bootstrap");
     }
 
     [SkippableFact]
@@ -182,6 +186,9 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
     {
         Requires.Available(installed.Unavailable);
         File.ReadAllBytes(installed.File("/usr/lib/systemd/system/node-agent.service")).Should().Equal(File.ReadAllBytes(PackagingTools.UnitFile));
+        File.ReadAllBytes(installed.File("/usr/lib/systemd/system/node-agent-bootstrap.service"))
+            .Should().Equal(File.ReadAllBytes(Path.Join(RepoPaths.Root, "deploy", "bootstrap", "node-agent-bootstrap.service")));
+        Directory.Exists(installed.File("/etc/node-agent/bootstrap-manifests")).Should().BeTrue("the bootstrap unit's condition looks there");
         File.ReadAllBytes(installed.File("/etc/node-agent/config.json")).Should().Equal(File.ReadAllBytes(PackagingTools.ConfigFile));
         // ReadWritePaths= applies only to directories that exist.
         Directory.Exists(installed.File("/etc/containers")).Should().BeTrue();
@@ -199,8 +206,10 @@ public sealed partial class RpmPackageTests(InstalledRpm installed, ITestOutputH
         // A copy of the installed tree plus the host's units: the fixture's root stays as rpm left it.
         PackagingTools.RunOk("cp", "-a", installed.Root + "/.", root.Path);
         PackagingTools.AddHostSystemdUnits(root.Path);
+        // The bootstrap unit's ExecStartPost (coreutils, on every host; the scratch root has only the package).
+        PackagingTools.RunOk("cp", "/usr/bin/touch", Path.Join(root.Path, "usr", "bin", "touch"));
 
-        var result = PackagingTools.Run("systemd-analyze", "verify", $"--root={root.Path}", "node-agent.service");
+        var result = PackagingTools.Run("systemd-analyze", "verify", $"--root={root.Path}", "node-agent.service", "node-agent-bootstrap.service");
 
         result.ExitCode.Should().Be(0, result.ToString());
         (result.Stdout + result.Stderr).Should().BeEmpty();

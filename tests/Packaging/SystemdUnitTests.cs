@@ -78,4 +78,17 @@ public sealed class SystemdUnitTests(ITestOutputHelper output)
 
         result.ExitCode.Should().Be(0, result.ToString());
     }
+
+    [Fact]
+    public void The_runtime_may_set_its_affinity_and_the_default_reload_ignores_the_crio_ordering()
+    {
+        // systemd applies SystemCallFilter= lines in order: an allow line after the deny list puts
+        // one call back. Without it the .NET runtime does not start (RealSystemdTests shows it live).
+        var deny = Array.IndexOf(Lines, "SystemCallFilter=~@privileged @resources");
+        deny.Should().BeGreaterThan(0);
+        Array.IndexOf(Lines, "SystemCallFilter=sched_setaffinity").Should().BeGreaterThan(deny);
+        // Before=crio.service would make a plain reload job wait for node-agent's own start job.
+        Lines.Should().Contain("Before=crio.service");
+        NodeAgent.Node.ReloadPlan.DefaultReload.Should().Be("systemctl reload --job-mode=ignore-dependencies crio.service");
+    }
 }

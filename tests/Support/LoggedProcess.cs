@@ -37,6 +37,8 @@ public sealed class LoggedProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Waits up to <paramref name="milliseconds"/> for the process to end; true when it has.</summary>
