@@ -213,9 +213,11 @@ public static class Renderer
         {
             if (!ScopeRules.IsRegistryHost(values[i]))
             {
-                problems.Add(Problem.Warning(origin.Index(i),
-                    $"{GoQuote.Quote(values[i])} is not a registry host[:port]; it is written as MCO writes it, but containers/image " +
-                    "rejects the drop-in (\"Invalid unqualified-search-registries entry\") until it is fixed"));
+                // MCO writes it, but containers/image refuses the whole drop-in, so CRI-O would reject
+                // the reload silently and fail at its next start: a deliberate deviation.
+                problems.Add(Problem.Error(origin.Index(i),
+                    $"{GoQuote.Quote(values[i])} is not a registry host[:port]: containers/image refuses a drop-in holding it " +
+                    "(\"Invalid unqualified-search-registries entry\"), so CRI-O would keep its old configuration; write host[:port] (MCO writes it as it is)"));
             }
         }
         return RegistriesConfEncoder.EncodeSearchDropIn(values);

@@ -141,7 +141,7 @@ public sealed partial class BadInputTests
             a => a.Manifest("image.yaml", Manifests.Image("""insecureRegistries: ["reg.example.com]] # [[registry]]"]"""))),
         Accepted("insecure-with-triple-quotes", 1, "TOML multi-line string delimiters inside a value are escaped like any quote",
             a => a.Manifest("image.yaml", Manifests.Image("""insecureRegistries: ["reg.example.com\"\"\"\n'''"]"""))),
-        Accepted("search-registries-injection", 0, "a crafted search registry stays one string in the drop-in (with a warning); registries.conf gets no table",
+        Invalid("search-registries-injection", "a crafted search registry is no registry host; containers/image would refuse the drop-in, so nothing is written",
             a => a.Manifest("image.yaml", Manifests.Image("""containerRuntimeSearchRegistries: ["docker.io\"]\nshort-name-mode = \"disabled\"\n[[registry]]\nlocation = \"injected.com"]"""))),
         Accepted("allowed-json-injection", 0, "allowedRegistries only reach policy.json, where the JSON writer escapes them",
             a => a.Manifest("image.yaml", Manifests.Image("""allowedRegistries: ["reg.example.com\": [], \"injected.example"]"""))),

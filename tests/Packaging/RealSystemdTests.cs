@@ -91,6 +91,9 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
                 StartAndWaitActive(machine);
                 machine.RunOk("cat /etc/containers/registries.conf").Should().Contain($"{registry.HostPort}/team-b/hello");
                 ReloadCount(machine).Should().Be(1);
+                machine.RunOk($"journalctl -u {Unit} -o cat --no-pager").Should().Contain(
+                    "crio.service confirmed the reload: level=info msg=\"Applied new registry configuration: stand-in\"",
+                    "node-agent reads crio.service's journal after the reload, as CRI-O logs it");
                 machine.Run("systemctl is-active crio.service").Stdout.Trim().Should().Be("active");
                 Pull(machine).Should().Be(digestB, "the reload made the stand-in read the new registries.conf");
             });
@@ -170,7 +173,7 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
         [Service]
         Type=simple
         ExecStart=/usr/bin/podman --runtime runc --storage-driver vfs --cgroup-manager cgroupfs --events-backend file system service --time 0 unix:///run/crio-standin.sock
-        ExecReload=/bin/sh -c 'echo "stand-in reload"; exec /bin/kill -HUP "$$MAINPID"'
+        ExecReload=/bin/sh -c 'echo "stand-in reload"; echo "level=info msg=\\"Applied new registry configuration: stand-in\\""; exec /bin/kill -HUP "$$MAINPID"'
 
         """;
 
