@@ -110,6 +110,20 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
                 machine.Run($"systemctl show {Unit} -P NRestarts").Stdout.Trim().Should().Be("0");
             });
 
+            Step("a reload CRI-O refuses in its journal (systemctl reload succeeded) rolls back, and the rollback is reloaded", () =>
+            {
+                var before = machine.RunOk("cat /etc/containers/registries.conf");
+                var reloads = ReloadCount(machine);
+                machine.RunOk("touch /run/crio-reject");
+                cluster.Apply(Mirrors(registry, "team-a"));
+                WaitFor(() => machine.RunOk($"journalctl -u {Unit} -o cat --no-pager").Contains("rolled back to the last good files", StringComparison.Ordinal), "the rollback");
+                machine.RunOk($"journalctl -u {Unit} -o cat --no-pager").Should().Contain(
+                    "crio.service refused the new configuration and keeps running with the old one (it would fail at its next start): level=error msg=\"Unable to reload configuration: stand-in refuses it\"");
+                WaitFor(() => ReloadCount(machine) >= reloads + 2, "the reload of the rollback");
+                machine.RunOk("cat /etc/containers/registries.conf").Should().Be(before, "the last good registries.conf is back");
+                machine.Run("systemctl is-active crio.service").Stdout.Trim().Should().Be("active");
+            });
+
             Step("journal priorities: info 6, warning 4 (taking over podman's registries.conf), error 3 (invalid Image)", () =>
             {
                 cluster.Apply(InvalidImage);
@@ -173,7 +187,7 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
         [Service]
         Type=simple
         ExecStart=/usr/bin/podman --runtime runc --storage-driver vfs --cgroup-manager cgroupfs --events-backend file system service --time 0 unix:///run/crio-standin.sock
-        ExecReload=/bin/sh -c 'echo "stand-in reload"; echo "level=info msg=\\"Applied new registry configuration: stand-in\\""; exec /bin/kill -HUP "$$MAINPID"'
+        ExecReload=/bin/sh -c 'echo "stand-in reload"; if [ -e /run/crio-reject ]; then rm -f /run/crio-reject; echo "level=error msg=\\"Unable to reload configuration: stand-in refuses it\\""; else echo "level=info msg=\\"Applied new registry configuration: stand-in\\""; fi; exec /bin/kill -HUP "$$MAINPID"'
 
         """;
 
