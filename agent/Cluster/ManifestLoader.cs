@@ -209,16 +209,19 @@ public sealed class ManifestLoader
         var metadata = obj["metadata"] as JsonObject;
         var name = metadata?["name"] is JsonValue n && n.TryGetValue<string>(out var ns0) ? ns0 : null;
         var subject = name is null ? kind ?? "(no kind)" : kind is null ? $"object {GoQuote.Quote(name)}" : $"{kind}/{name}";
+        WatchedKind watched;
         switch (KnownKinds.Identify(apiVersion, kind, kindPresent: kindNode is not null))
         {
+            case KindIdentity.Known known:
+                watched = known.Kind.Watched;
+                break;
             case KindIdentity.NearMiss miss:
                 _errors.Add($"{place.At(lines.KeyLine(obj, miss.Field), objectLine)}: {prefix}{subject}: {miss.Field}: {miss.Message}");
                 return;
-            case KindIdentity.Other:
+            default:
                 _ignored.Add($"{place.At(objectLine, objectLine)}: {prefix}{apiVersion ?? "(no apiVersion)"} {kind ?? "(no kind)"} is not read by node-agent");
                 return;
         }
-        var watched = KnownKinds.Find(apiVersion, kind)!.Watched;
         if (IgnoredSingleton(watched, name, metadata, place, objectLine, prefix, kind!))
         {
             return;

@@ -143,10 +143,15 @@ public static partial class ObjectDecoder
     /// The line of the field at <paramref name="path"/> (System.Text.Json's path syntax), else of
     /// the nearest enclosing field whose line is known.
     /// </summary>
-    public static int? LineOf(JsonObject root, string path, SourceLines lines)
+    public static int? LineOf(JsonObject root, string path, SourceLines lines) => Walk(root, path, lines).Line;
+
+    private static JsonNode? Find(JsonNode? node, string path) => Walk(node, path, SourceLines.None).Node;
+
+    // Walks "spec.imageDigestMirrors[0].source" through the node: the node found (null when the
+    // path leaves the tree) and the line of the deepest step that has one.
+    private static (JsonNode? Node, int? Line) Walk(JsonNode? node, string path, SourceLines lines)
     {
-        JsonNode? node = root;
-        var line = lines.ContainerLine(root);
+        var line = node is null ? null : lines.ContainerLine(node);
         foreach (Match step in PathStep().Matches(path))
         {
             if (step.Groups["index"].Success)
@@ -154,7 +159,7 @@ public static partial class ObjectDecoder
                 var index = int.Parse(step.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture);
                 if (node is not JsonArray array || index >= array.Count)
                 {
-                    break;
+                    return (null, line);
                 }
                 line = lines.ItemLine(array, index) ?? line;
                 node = array[index];
@@ -164,32 +169,13 @@ public static partial class ObjectDecoder
                 var name = step.Groups["quoted"].Success ? step.Groups["quoted"].Value : step.Groups["name"].Value;
                 if (node is not JsonObject obj || !obj.TryGetPropertyValue(name, out var child))
                 {
-                    break;
+                    return (null, line);
                 }
                 line = lines.KeyLine(obj, name) ?? line;
                 node = child;
             }
         }
-        return line;
-    }
-
-    // Walks "spec.imageDigestMirrors[0].source" (System.Text.Json's path syntax) through the node.
-    private static JsonNode? Find(JsonNode? node, string path)
-    {
-        foreach (Match step in PathStep().Matches(path))
-        {
-            if (step.Groups["index"].Success)
-            {
-                var index = int.Parse(step.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture);
-                node = node is JsonArray array && index < array.Count ? array[index] : null;
-            }
-            else
-            {
-                var name = step.Groups["quoted"].Success ? step.Groups["quoted"].Value : step.Groups["name"].Value;
-                node = node is JsonObject obj && obj.TryGetPropertyValue(name, out var child) ? child : null;
-            }
-        }
-        return node;
+        return (node, line);
     }
 
     // Steps: [0], ['key'] (System.Text.Json), ["key"] (the renderer's field paths), name.

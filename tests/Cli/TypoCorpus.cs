@@ -181,28 +181,13 @@ public static partial class TypoCorpus
 
     private static IEnumerable<TypoMutation> DirectorySlips()
     {
-        yield return new("an empty directory", "", 0, TypoOutcome.Refused, dir =>
-        {
-            foreach (var file in Directory.GetFiles(dir))
-            {
-                System.IO.File.Delete(file);
-            }
-        });
+        yield return new("an empty directory", "", 0, TypoOutcome.Refused, dir => DeleteFiles(dir, keep: null));
         yield return new("a directory of notes only", "", 0, TypoOutcome.Refused, dir =>
         {
-            foreach (var file in Directory.GetFiles(dir))
-            {
-                System.IO.File.Delete(file);
-            }
+            DeleteFiles(dir, keep: null);
             System.IO.File.WriteAllText(Path.Join(dir, "notes.txt"), "mirrors: see the wiki\n");
         });
-        yield return new("a directory holding only unrelated kinds", "", 0, TypoOutcome.Refused, dir =>
-        {
-            foreach (var file in Directory.GetFiles(dir).Where(f => !f.EndsWith("unrelated.yaml", StringComparison.Ordinal)))
-            {
-                System.IO.File.Delete(file);
-            }
-        });
+        yield return new("a directory holding only unrelated kinds", "", 0, TypoOutcome.Refused, dir => DeleteFiles(dir, keep: "unrelated.yaml"));
         yield return new("the manifests moved one directory down", "", 0, TypoOutcome.Harmless, dir =>
         {
             var nested = Directory.CreateDirectory(Path.Join(dir, "cluster")).FullName;
@@ -329,6 +314,14 @@ public static partial class TypoCorpus
             throw new InvalidOperationException($"examples/{file} no longer holds {from}; update the typo corpus");
         }
         return text[..at] + to + text[(at + from.Length)..];
+    }
+
+    private static void DeleteFiles(string dir, string? keep)
+    {
+        foreach (var file in Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != keep))
+        {
+            System.IO.File.Delete(file);
+        }
     }
 
     private static void Edit(string dir, string file, Func<string, string> change)

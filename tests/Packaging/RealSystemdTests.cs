@@ -224,26 +224,12 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
 
     private static string Mirrors(TlsRegistry registry, string team) => DigestMirrors(registry, team) + "\n---\n" + TagMirrors(registry, team);
 
-    private static string DigestMirrors(TlsRegistry registry, string team) => $"""
-        apiVersion: config.openshift.io/v1
-        kind: ImageDigestMirrorSet
-        metadata: {"{"}name: e2e-digest{"}"}
-        spec:
-          imageDigestMirrors:
-            - source: {Source}
-              mirrors: [{registry.HostPort}/{team}/hello]
-        """;
+    private static string DigestMirrors(TlsRegistry registry, string team) =>
+        Manifests.Idms("e2e-digest", $"- source: {Source}\n  mirrors: [{registry.HostPort}/{team}/hello]");
 
     // Tag pulls (the test pulls :v1) go through this one.
-    private static string TagMirrors(TlsRegistry registry, string team) => $"""
-        apiVersion: config.openshift.io/v1
-        kind: ImageTagMirrorSet
-        metadata: {"{"}name: e2e-tag{"}"}
-        spec:
-          imageTagMirrors:
-            - source: {Source}
-              mirrors: [{registry.HostPort}/{team}/hello]
-        """;
+    private static string TagMirrors(TlsRegistry registry, string team) =>
+        Manifests.Itms("e2e-tag", $"- source: {Source}\n  mirrors: [{registry.HostPort}/{team}/hello]");
 
     private string BuildRoot()
     {
